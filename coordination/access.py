@@ -1,0 +1,148 @@
+"""Who may do and see what. Views, consumers and services all ask here; rules live nowhere else."""
+
+from dataclasses import dataclass, field
+
+from coordination.models import Membership, Role, Shift, Team
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What the access rules need to know about one person, read once per request or socket."""
+
+    user_id: int | None
+    roles: frozenset[str] = frozenset()
+    team_ids: frozenset[int] = frozenset()
+    # Teams of this person that are out on a shift now, and the areas those shifts planned.
+    on_duty_team_ids: frozenset[int] = frozenset()
+    duty_area_ids: frozenset[int] = frozenset()
+    # Organisations in which the person holds the association role (their activities).
+    association_org_ids: frozenset[int] = frozenset()
+    is_superuser: bool = False
+    active_shift_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_duty(self) -> bool:
+        return Role.DUTY in self.roles
+
+    @property
+    def is_partner(self) -> bool:
+        return Role.PARTNER in self.roles
+
+    @property
+    def is_field(self) -> bool:
+        return Role.FIELD in self.roles
+
+    @property
+    def on_duty(self) -> bool:
+        """A field member whose team is out now: sees the live staff picture."""
+        return self.is_field and bool(self.on_duty_team_ids)
+
+
+ANONYMOUS = Viewer(user_id=None)
+
+
+def viewer_for(user) -> Viewer:
+    """Read the roles, teams and active shifts of `user` (anonymous users get ANONYMOUS)."""
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS
+    memberships = list(Membership.objects.filter(user=user).values_list("role", "organization_id"))
+    roles = {role for role, _ in memberships}
+    if user.is_superuser:
+        roles.add(Role.ADMIN)
+    team_ids = frozenset(Team.objects.filter(members=user).values_list("id", flat=True))
+    shifts = list(Shift.objects.filter(team_id__in=team_ids, ended_at__isnull=True).values_list("id", "team_id"))
+    shift_ids = frozenset(s for s, _ in shifts)
+    area_ids = frozenset(
+        Shift.planned_areas.through.objects.filter(shift_id__in=shift_ids).values_list("area_id", flat=True)
+    )
+    return Viewer(
+        user_id=user.pk,
+        roles=frozenset(roles),
+        team_ids=team_ids,
+        on_duty_team_ids=frozenset(t for _, t in shifts),
+        duty_area_ids=area_ids,
+        association_org_ids=frozenset(org for role, org in memberships if role == Role.ASSOCIATION),
+        is_superuser=user.is_superuser,
+        active_shift_ids=shift_ids,
+    )
+
+
+# --- seeing -------------------------------------------------------------------------------------
+
+
+def may_see(viewer: Viewer, audience: str) -> bool:
+    """May `viewer` receive an event addressed to `audience` (see Event.audience)?"""
+    if audience == "public":
+        return True
+    if viewer.is_duty:
+        return True
+    if audience == "staff":
+        # Staff positions, notes and alerts: partner reads everything live; field only while out.
+        return viewer.is_partner or viewer.on_duty
+    if audience == "chat.everyone":
+        return viewer.on_duty
+    kind, _, target = audience.removeprefix("chat.").partition(".")
+    if not target.isdigit():
+        return False
+    if kind == "team":
+        return viewer.is_field and int(target) in viewer.team_ids
+    if kind == "area":
+        return viewer.on_duty and int(target) in viewer.duty_area_ids
+    return False
+
+
+def may_connect_field(viewer: Viewer) -> bool:
+    """The field socket and page: field members."""
+    return viewer.is_field
+
+
+def may_connect_ops(viewer: Viewer) -> bool:
+    """The duty map: duty officers (read-write) and partners (read-only)."""
+    return viewer.is_duty or viewer.is_partner
+
+
+def may_read_live(viewer: Viewer) -> bool:
+    """The live staff picture (positions, notes, alerts) over HTTP or socket."""
+    return may_see(viewer, "staff")
+
+
+def may_read_reports(viewer: Viewer) -> bool:
+    """History and weekly reports: duty and partner."""
+    return viewer.is_duty or viewer.is_partner or Role.ADMIN in viewer.roles
+
+
+# --- doing --------------------------------------------------------------------------------------
+
+
+def may_start_shift(viewer: Viewer, team_id: int) -> bool:
+    """A field member starts and ends their own team's shift; duty may for any team."""
+    return viewer.is_duty or (viewer.is_field and team_id in viewer.team_ids)
+
+
+def may_report(viewer: Viewer) -> bool:
+    """Positions, status, alerts: only a field member whose team is out."""
+    return viewer.on_duty
+
+
+def may_write_note(viewer: Viewer) -> bool:
+    """Situation notes: field members on shift and duty officers."""
+    return viewer.on_duty or viewer.is_duty
+
+
+def may_acknowledge(viewer: Viewer) -> bool:
+    """Acknowledge notes, acknowledge and resolve alerts: duty only (partner reads)."""
+    return viewer.is_duty
+
+
+def may_chat(viewer: Viewer, audience: str) -> bool:
+    """Writing to a channel needs the right to read it; partners never chat."""
+    return (viewer.is_duty or viewer.is_field) and may_see(viewer, audience)
+
+
+def may_manage_activity(viewer: Viewer, organization_id: int) -> bool:
+    """Association members manage their own organisation's activities; admins any."""
+    return organization_id in viewer.association_org_ids or viewer.is_superuser
+
+
+def may_use_association_page(viewer: Viewer) -> bool:
+    return bool(viewer.association_org_ids) or viewer.is_superuser

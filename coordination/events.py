@@ -1,0 +1,83 @@
+"""The event log: append an Event inside the writer's transaction, publish it after commit.
+
+Every frame that leaves the server is built here (`event_frame`), so the wire envelope exists once.
+"""
+
+import logging
+from collections.abc import Callable
+
+import orjson
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from coordination.groups import groups_for_audience
+from coordination.models import Event
+
+log = logging.getLogger(__name__)
+
+# Held from the event insert until commit, so events become visible in seq order: a client that
+# has seen seq N can never later find a committed event below N (replay relies on this).
+_EVENT_ORDER_LOCK = 0x6E61727661726F  # "narvaro"
+
+
+def event_append(*, kind: str, audience: str, data: dict, author=None, client_id: str | None = None) -> Event:
+    """Insert an Event in the current transaction and publish it once the transaction commits."""
+    assert transaction.get_connection().in_atomic_block, "event_append needs the writer's transaction"
+    groups_for_audience(audience)  # fail before writing on an audience no one can receive
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_EVENT_ORDER_LOCK])
+    event = Event.objects.create(kind=kind, audience=audience, data=data, author=author, client_id=client_id)
+    transaction.on_commit(lambda: publish(event))
+    return event
+
+
+def event_frame(event: Event) -> str:
+    """The wire form of an event: {"type":"event","seq","kind","at","data"} as JSON text."""
+    return orjson.dumps(
+        {
+            "type": "event",
+            "seq": event.seq,
+            "kind": event.kind,
+            "at": timezone.localtime(event.created_at).isoformat(),
+            "data": event.data,
+        }
+    ).decode()
+
+
+def layer_message(event: Event) -> dict:
+    """The channel-layer message consumers receive; the frame is encoded once for all viewers."""
+    return {"type": "narvaro.event", "seq": event.seq, "audience": event.audience, "frame": event_frame(event)}
+
+
+def publish(event: Event) -> None:
+    """Send `event` to the groups of its audience. Never raises: the event log is the truth."""
+    layer = get_channel_layer()
+    message = layer_message(event)
+    for group in groups_for_audience(event.audience):
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:
+            log.exception("publish of event %s to %s failed", event.seq, group)
+
+
+def written_once(*, author, client_id: str | None, write: Callable[[], Event]) -> Event:
+    """Run `write` in a transaction unless `author` already stored `client_id`; return the event.
+
+    A repeated client id answers with the original event and stores nothing new, also when two
+    copies race (the unique constraint on Event decides, and the loser's transaction rolls back).
+    """
+    if client_id:
+        existing = Event.objects.filter(author=author, client_id=client_id).first()
+        if existing:
+            return existing
+    try:
+        with transaction.atomic():
+            return write()
+    except IntegrityError:
+        if client_id:
+            existing = Event.objects.filter(author=author, client_id=client_id).first()
+            if existing:
+                return existing
+        raise

@@ -1,0 +1,99 @@
+"""The `data` of each event kind and the properties of the matching snapshot feature.
+
+One function per thing, so an event applied to a snapshot gives exactly what a fresh snapshot shows.
+"""
+
+from django.utils import timezone
+
+from coordination.models import Alert, ChatMessage, Shift, SituationNote
+
+
+def iso(value) -> str | None:
+    """ISO 8601 in Europe/Stockholm (the deployment's zone), or None."""
+    return timezone.localtime(value).isoformat() if value else None
+
+
+def _coords(point) -> dict:
+    # Rounded to ~1 m: more digits are noise from the device and cost bytes on every frame.
+    if point is None:
+        return {"lat": None, "lon": None}
+    return {"lat": round(point.y, 6), "lon": round(point.x, 6)}
+
+
+def shift_payload(shift: Shift) -> dict:
+    """A team's shift: who is out, since when, where they planned to be, their status."""
+    return {
+        "shift": shift.pk,
+        "team": shift.team_id,
+        "team_name": shift.team.name,
+        "short": shift.team.short,
+        "active": shift.ended_at is None,
+        "status": shift.status,
+        "started_at": iso(shift.started_at),
+        "ended_at": iso(shift.ended_at),
+        "areas": sorted(a.pk for a in shift.planned_areas.all()),
+    }
+
+
+def note_payload(note: SituationNote) -> dict:
+    return {
+        "id": note.pk,
+        "category": note.category,
+        "severity": note.severity,
+        "youth_count": note.youth_count,
+        "text": note.text,
+        **_coords(note.point),
+        "area": note.area_id,
+        "team": note.shift.team_id if note.shift_id else None,
+        "status": note.status,
+        "created_at": iso(note.created_at),
+        "acknowledged_at": iso(note.acknowledged_at),
+    }
+
+
+def alert_payload(alert: Alert) -> dict:
+    return {
+        "id": alert.pk,
+        "team": alert.shift.team_id,
+        "team_name": alert.shift.team.name,
+        "text": alert.text,
+        **_coords(alert.point),
+        "status": alert.status,
+        "raised_at": iso(alert.raised_at),
+        "acknowledged_at": iso(alert.acknowledged_at),
+        "resolved_at": iso(alert.resolved_at),
+    }
+
+
+def chat_payload(message: ChatMessage) -> dict:
+    author = message.author
+    return {
+        "id": message.pk,
+        "channel": chat_channel_name(message),
+        "author": author.get_full_name() or author.get_username(),
+        "text": message.text,
+        "created_at": iso(message.created_at),
+    }
+
+
+def chat_channel_name(message: ChatMessage) -> str:
+    """everyone, team.<id> or area.<id>: the name clients send and receive."""
+    if message.channel == ChatMessage.Channel.TEAM:
+        return f"team.{message.team_id}"
+    if message.channel == ChatMessage.Channel.AREA:
+        return f"area.{message.area_id}"
+    return "everyone"
+
+
+def team_position_payload(*, shift: Shift, point, accuracy, recorded_at) -> dict:
+    """The latest position of one team on shift, as duty's map draws it."""
+    return {
+        "team": shift.team_id,
+        "team_name": shift.team.name,
+        "short": shift.team.short,
+        "shift": shift.pk,
+        "status": shift.status,
+        **_coords(point),
+        "accuracy": accuracy,
+        "recorded_at": iso(recorded_at),
+    }

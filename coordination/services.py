@@ -1,0 +1,501 @@
+"""Every write of the coordination app: check access, write the row and its Event, publish after commit.
+
+Callers (consumers, views, tracker endpoints, admin) pass what the person sent; these functions
+own validation and access. Each returns the Event that was stored (or the original one, when a
+device repeats a client id) and raises a ServiceError subclass when nothing was stored.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import Point
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coordination import access, payloads
+from coordination.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from coordination.events import event_append, written_once
+from coordination.models import (
+    Alert,
+    AuditLog,
+    ChatMessage,
+    DeviceToken,
+    Event,
+    NoteCategory,
+    PositionReport,
+    Shift,
+    SituationNote,
+    Team,
+)
+from coordination.validation import (
+    MAX_CLOCK_SKEW,
+    clean_client_id,
+    clean_recorded_at,
+    clean_text,
+    number,
+    point_from,
+)
+from maps.models import Area
+
+User = get_user_model()
+
+NOTE_TEXT_MAX = 1000
+CHAT_TEXT_MAX = 1000
+ALERT_TEXT_MAX = 500
+
+
+def area_at(point: Point | None) -> Area | None:
+    """The most specific area holding `point`: a hotspot before a district before the municipality."""
+    if point is None:
+        return None
+    order = {Area.Kind.HOTSPOT: 0, Area.Kind.DISTRICT: 1, Area.Kind.MUNICIPALITY: 2}
+    areas = list(Area.objects.filter(polygon__intersects=point).only("id", "kind", "priority"))
+    return min(areas, key=lambda a: (order.get(a.kind, 3), -a.priority), default=None)
+
+
+def _active_shift_for(viewer: access.Viewer) -> Shift:
+    """The shift of the viewer's team that is out now (the latest started, if several)."""
+    shift = Shift.objects.filter(pk__in=viewer.active_shift_ids).select_related("team").order_by("-started_at").first()
+    if shift is None:
+        raise Forbidden(_("Du har inget pågående pass. Starta passet först."))
+    return shift
+
+
+# --- shifts ---------------------------------------------------------------------------------------
+
+
+def shift_start(*, user, client_id: str | None = None, team_id: int | None = None, area_ids=()) -> Event:
+    """Start a shift for the user's team (the only one, or `team_id`) with planned areas."""
+    client_id = clean_client_id(client_id)
+    viewer = access.viewer_for(user)
+    if team_id is None:
+        if len(viewer.team_ids) != 1:
+            raise Invalid(_("Välj vilket team passet gäller."), field="team")
+        team_id = next(iter(viewer.team_ids))
+    if isinstance(team_id, bool) or not isinstance(team_id, int):
+        raise Invalid(_("team måste vara ett team-id."), field="team")
+    if not isinstance(area_ids, list | tuple) or not all(
+        isinstance(a, int) and not isinstance(a, bool) for a in area_ids
+    ):
+        raise Invalid(_("areas måste vara en lista med område-id."), field="areas")
+    if not access.may_start_shift(viewer, team_id):
+        raise Forbidden(_("Du kan bara starta pass för ditt eget team."))
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise NotFound(_("Teamet finns inte."), field="team")
+    areas = list(Area.objects.filter(pk__in=area_ids))
+    if len(areas) != len(set(area_ids)):
+        raise Invalid(_("Okänt område i areas."), field="areas")
+
+    def write() -> Event:
+        if Shift.objects.select_for_update().filter(team=team, ended_at__isnull=True).exists():
+            raise Conflict(_("Teamet har redan ett pågående pass."))
+        shift = Shift.objects.create(team=team, started_by=user)
+        shift.planned_areas.set(areas)
+        return event_append(
+            kind="shift", audience="staff", data=payloads.shift_payload(shift), author=user, client_id=client_id
+        )
+
+    return written_once(author=user, client_id=client_id, write=write)
+
+
+def shift_end(*, user, client_id: str | None = None, shift_id: int | None = None) -> Event:
+    """End the user's team's active shift (duty may end any shift by id). Positions stop here."""
+    client_id = clean_client_id(client_id)
+    viewer = access.viewer_for(user)
+
+    def write() -> Event:
+        if shift_id is not None:
+            shift = Shift.objects.select_for_update().select_related("team").filter(pk=shift_id).first()
+            if shift is None:
+                raise NotFound(_("Passet finns inte."), field="shift")
+        else:
+            shift = (
+                Shift.objects.select_for_update()
+                .select_related("team")
+                .filter(pk__in=viewer.active_shift_ids)
+                .order_by("-started_at")
+                .first()
+            )
+            if shift is None:
+                raise Conflict(_("Det finns inget pågående pass att avsluta."))
+        if not access.may_start_shift(viewer, shift.team_id):
+            raise Forbidden(_("Du kan bara avsluta ditt eget teams pass."))
+        if shift.ended_at is not None:
+            raise Conflict(_("Passet är redan avslutat."))
+        shift.ended_at = timezone.now()
+        shift.save(update_fields=["ended_at"])
+        return event_append(
+            kind="shift", audience="staff", data=payloads.shift_payload(shift), author=user, client_id=client_id
+        )
+
+    return written_once(author=user, client_id=client_id, write=write)
+
+
+def shift_status_set(*, user, client_id: str | None = None, status) -> Event:
+    """Set the status of the user's team (on round, at place, in conversation, break, need backup)."""
+    client_id = clean_client_id(client_id)
+    if status not in Shift.Status.values:
+        raise Invalid(
+            _("status måste vara en av: %(values)s.") % {"values": ", ".join(Shift.Status.values)}, field="status"
+        )
+    viewer = access.viewer_for(user)
+    if not access.may_report(viewer):
+        raise Forbidden(_("Du har inget pågående pass. Starta passet först."))
+
+    def write() -> Event:
+        shift = _active_shift_for(viewer)
+        shift.status = status
+        shift.save(update_fields=["status"])
+        return event_append(
+            kind="status", audience="staff", data=payloads.shift_payload(shift), author=user, client_id=client_id
+        )
+
+    return written_once(author=user, client_id=client_id, write=write)
+
+
+# --- positions --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PositionIn:
+    """One position as a device sent it; validated by positions_record."""
+
+    user_id: int
+    client_id: str
+    lat: object
+    lon: object
+    accuracy: object = None
+    recorded_at: object = None
+
+
+@dataclass(frozen=True)
+class PositionOut:
+    """The outcome for one PositionIn: the seq it is stored under, or why it was refused."""
+
+    client_id: str
+    seq: int | None = None
+    error: ServiceError | None = None
+
+
+def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
+    """Store a batch of positions in one transaction and one coalesced `positions` event.
+
+    Each report is checked on its own (range, clock, an active shift of the sender's team); refused
+    ones get an error and are stored nowhere. A repeated (user, client_id) answers with the seq it
+    was stored under. The event carries the latest position of each team that moved.
+    """
+    now = timezone.now()
+    results: dict[int, PositionOut] = {}
+    valid: list[tuple[int, PositionIn, Point, float | None, datetime]] = []
+    for index, report in enumerate(reports):
+        try:
+            client_id = clean_client_id(report.client_id)
+            if client_id is None:
+                raise Invalid(_("id krävs."), field="id")
+            point = point_from(report.lat, report.lon, required=True)
+            accuracy = None if report.accuracy is None else number(report.accuracy, "accuracy")
+            if accuracy is not None and not 0 <= accuracy <= 100_000:
+                raise Invalid(_("accuracy måste ligga mellan 0 och 100000 meter."), field="accuracy")
+            recorded_at = clean_recorded_at(report.recorded_at, now=now)
+        except ServiceError as error:
+            results[index] = PositionOut(client_id=str(report.client_id), error=error)
+            continue
+        valid.append((index, report, point, accuracy, recorded_at))
+
+    # Two queries for the shifts of every sender: their teams, then those teams' active shifts.
+    user_ids = {report.user_id for _, report, *_ in valid}
+    users_of_team: dict[int, list[int]] = {}
+    for team_id, user_id in Team.members.through.objects.filter(user_id__in=user_ids).values_list("team_id", "user_id"):
+        users_of_team.setdefault(team_id, []).append(user_id)
+    shift_of: dict[int, Shift] = {}
+    for shift in (
+        Shift.objects.filter(ended_at__isnull=True, team_id__in=users_of_team)
+        .select_related("team")
+        .order_by("started_at")
+    ):
+        for user_id in users_of_team[shift.team_id]:
+            shift_of[user_id] = shift  # the latest started wins
+
+    rows = []
+    for index, report, point, accuracy, recorded_at in valid:
+        shift = shift_of.get(report.user_id)
+        if shift is None or recorded_at < shift.started_at - MAX_CLOCK_SKEW:
+            # Privacy: a position exists only during a shift.
+            results[index] = PositionOut(
+                client_id=report.client_id,
+                error=Forbidden(_("Positioner delas bara under ett pågående pass.")),
+            )
+            continue
+        rows.append((index, report, point, accuracy, recorded_at, shift))
+
+    if rows:
+        with transaction.atomic():
+            seqs = _insert_positions(rows, received_at=now)
+            latest: dict[int, tuple] = {}
+            for index, report, point, accuracy, recorded_at, shift in rows:
+                results[index] = PositionOut(client_id=report.client_id, seq=seqs[(report.user_id, report.client_id)])
+                best = latest.get(shift.team_id)
+                if best is None or recorded_at >= best[3]:
+                    latest[shift.team_id] = (shift, point, accuracy, recorded_at)
+            teams = [
+                payloads.team_position_payload(shift=s, point=p, accuracy=a, recorded_at=r)
+                for s, p, a, r in sorted(latest.values(), key=lambda v: v[0].team_id)
+            ]
+            event_append(kind="positions", audience="staff", data={"teams": teams})
+    return [results[i] for i in range(len(reports))]
+
+
+def _insert_positions(rows, *, received_at) -> dict[tuple[int, str], int]:
+    """Bulk insert in one statement; return the seq of each (user, client_id), old or new."""
+    columns = list(zip(*[(s.pk, r.user_id, p.x, p.y, a, t, r.client_id) for _, r, p, a, t, s in rows], strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO coordination_positionreport
+                (shift_id, user_id, point, accuracy, recorded_at, received_at, client_id)
+            SELECT s, u, ST_SetSRID(ST_MakePoint(x, y), 4326), a, t, %s, c
+            FROM unnest(%s::bigint[], %s::int[], %s::float8[], %s::float8[], %s::float8[],
+                        %s::timestamptz[], %s::text[]) AS v(s, u, x, y, a, t, c)
+            ON CONFLICT (user_id, client_id) DO NOTHING
+            """,
+            [received_at, *[list(col) for col in columns]],
+        )
+        cursor.execute(
+            """
+            SELECT p.user_id, p.client_id, p.seq FROM coordination_positionreport p
+            JOIN unnest(%s::int[], %s::text[]) AS v(u, c) ON p.user_id = v.u AND p.client_id = v.c
+            """,
+            [list(columns[1]), list(columns[6])],
+        )
+        return {(user_id, client_id): seq for user_id, client_id, seq in cursor.fetchall()}
+
+
+def position_record(*, user, client_id: str, lat, lon, accuracy=None, recorded_at=None) -> PositionOut:
+    """Store one position with its own event (the simple path; devices in bulk use positions_record)."""
+    (result,) = positions_record(
+        reports=[
+            PositionIn(
+                user_id=user.pk, client_id=client_id, lat=lat, lon=lon, accuracy=accuracy, recorded_at=recorded_at
+            )
+        ]
+    )
+    if result.error:
+        raise result.error
+    return result
+
+
+def positions_purge(*, now: datetime | None = None) -> int:
+    """Delete raw positions older than POSITION_RETENTION_DAYS; return how many went."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.POSITION_RETENTION_DAYS)
+    deleted, _ = PositionReport.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- notes and alerts -----------------------------------------------------------------------------
+
+
+def note_create(
+    *,
+    user,
+    client_id: str | None = None,
+    category,
+    severity=SituationNote.Severity.LOW,
+    text="",
+    lat=None,
+    lon=None,
+    youth_count=None,
+) -> Event:
+    """Record a situation note about a place; refused when the text names a person's numbers."""
+    client_id = clean_client_id(client_id)
+    if category not in NoteCategory.values:
+        raise Invalid(
+            _("category måste vara en av: %(values)s.") % {"values": ", ".join(NoteCategory.values)},
+            field="category",
+        )
+    if severity not in SituationNote.Severity.values or isinstance(severity, bool):
+        raise Invalid(_("severity måste vara 1, 2 eller 3."), field="severity")
+    if youth_count is not None and (
+        isinstance(youth_count, bool) or not isinstance(youth_count, int) or not 0 <= youth_count <= 10_000
+    ):
+        raise Invalid(_("youth_count måste vara ett heltal, 0 eller mer."), field="youth_count")
+    text = clean_text(text, field="text", max_length=NOTE_TEXT_MAX)
+    point = point_from(lat, lon)
+    viewer = access.viewer_for(user)
+    if not access.may_write_note(viewer):
+        raise Forbidden(_("Lägesnoteringar skrivs under ett pågående pass."))
+
+    def write() -> Event:
+        shift = _active_shift_for(viewer) if viewer.on_duty else None
+        note = SituationNote.objects.create(
+            author=user,
+            shift=shift,
+            point=point,
+            area=area_at(point),
+            category=category,
+            severity=severity,
+            youth_count=youth_count,
+            text=text,
+        )
+        return event_append(
+            kind="note", audience="staff", data=payloads.note_payload(note), author=user, client_id=client_id
+        )
+
+    return written_once(author=user, client_id=client_id, write=write)
+
+
+def note_acknowledge(*, user, client_id: str | None = None, note_id) -> Event:
+    """Duty marks a note as seen; acknowledging twice is refused as a conflict."""
+    client_id = clean_client_id(client_id)
+    if not access.may_acknowledge(access.viewer_for(user)):
+        raise Forbidden(_("Bara jouren kan kvittera noteringar."))
+    if isinstance(note_id, bool) or not isinstance(note_id, int):
+        raise Invalid(_("note måste vara ett noterings-id."), field="note")
+
+    def write() -> Event:
+        note = SituationNote.objects.select_for_update().select_related("shift").filter(pk=note_id).first()
+        if note is None:
+            raise NotFound(_("Noteringen finns inte."), field="note")
+        if note.status == SituationNote.Status.ACKNOWLEDGED:
+            raise Conflict(_("Noteringen är redan kvitterad."))
+        note.status = SituationNote.Status.ACKNOWLEDGED
+        note.acknowledged_by = user
+        note.acknowledged_at = timezone.now()
+        note.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+        return event_append(
+            kind="note_ack", audience="staff", data=payloads.note_payload(note), author=user, client_id=client_id
+        )
+
+    return written_once(author=user, client_id=client_id, write=write)
+
+
+def alert_raise(*, user, client_id: str | None = None, text="", lat=None, lon=None) -> Event:
+    """A team on shift asks for support; duty sees it at once."""
+    client_id = clean_client_id(client_id)
+    text = clean_text(text, field="text", max_length=ALERT_TEXT_MAX)
+    point = point_from(lat, lon)
+    viewer = access.viewer_for(user)
+    if not access.may_report(viewer):
+        raise Forbidden(_("Larm skickas under ett pågående pass."))
+
+    def write() -> Event:
+        alert = Alert.objects.create(author=user, shift=_active_shift_for(viewer), point=point, text=text)
+        return event_append(
+            kind="alert", audience="staff", data=payloads.alert_payload(alert), author=user, client_id=client_id
+        )
+
+    return written_once(author=user, client_id=client_id, write=write)
+
+
+def _alert_transition(*, user, client_id, alert_id, to: str, kind: str) -> Event:
+    client_id = clean_client_id(client_id)
+    if not access.may_acknowledge(access.viewer_for(user)):
+        raise Forbidden(_("Bara jouren kan kvittera och avsluta larm."))
+    if isinstance(alert_id, bool) or not isinstance(alert_id, int):
+        raise Invalid(_("alert måste vara ett larm-id."), field="alert")
+
+    def write() -> Event:
+        alert = Alert.objects.select_for_update().select_related("shift__team").filter(pk=alert_id).first()
+        if alert is None:
+            raise NotFound(_("Larmet finns inte."), field="alert")
+        allowed = {
+            Alert.Status.ACKNOWLEDGED: {Alert.Status.RAISED},
+            Alert.Status.RESOLVED: {Alert.Status.RAISED, Alert.Status.ACKNOWLEDGED},
+        }[to]
+        if alert.status not in allowed:
+            raise Conflict(_("Larmet är redan %(status)s.") % {"status": alert.get_status_display().lower()})
+        now = timezone.now()
+        alert.status = to
+        if to == Alert.Status.ACKNOWLEDGED:
+            alert.acknowledged_by, alert.acknowledged_at = user, now
+        else:
+            alert.resolved_by, alert.resolved_at = user, now
+            if alert.acknowledged_at is None:
+                alert.acknowledged_by, alert.acknowledged_at = user, now
+        alert.save()
+        return event_append(
+            kind=kind, audience="staff", data=payloads.alert_payload(alert), author=user, client_id=client_id
+        )
+
+    return written_once(author=user, client_id=client_id, write=write)
+
+
+def alert_acknowledge(*, user, client_id: str | None = None, alert_id) -> Event:
+    """Duty has seen the alert and is acting on it."""
+    return _alert_transition(
+        user=user, client_id=client_id, alert_id=alert_id, to=Alert.Status.ACKNOWLEDGED, kind="alert_ack"
+    )
+
+
+def alert_resolve(*, user, client_id: str | None = None, alert_id) -> Event:
+    """The situation behind the alert is over."""
+    return _alert_transition(
+        user=user, client_id=client_id, alert_id=alert_id, to=Alert.Status.RESOLVED, kind="alert_resolved"
+    )
+
+
+# --- chat -------------------------------------------------------------------------------------------
+
+
+def chat_audience(channel) -> tuple[str, str, int | None]:
+    """Parse a channel name (everyone, team.<id>, area.<id>) into (audience, kind, target id)."""
+    if channel == "everyone":
+        return "chat.everyone", ChatMessage.Channel.EVERYONE, None
+    if isinstance(channel, str):
+        kind, _sep, target = channel.partition(".")
+        if kind in ("team", "area") and target.isdigit() and len(target) < 12:
+            return f"chat.{kind}.{int(target)}", kind, int(target)
+    raise Invalid(_("channel måste vara everyone, team.<id> eller area.<id>."), field="channel")
+
+
+def chat_send(*, user, client_id: str | None = None, channel, text) -> Event:
+    """Send a chat message to everyone on duty, a team or an area."""
+    client_id = clean_client_id(client_id)
+    audience, kind, target = chat_audience(channel)
+    text = clean_text(text, field="text", max_length=CHAT_TEXT_MAX, required=True)
+    if kind == "team" and not Team.objects.filter(pk=target).exists():
+        raise NotFound(_("Teamet finns inte."), field="channel")
+    if kind == "area" and not Area.objects.filter(pk=target).exists():
+        raise NotFound(_("Området finns inte."), field="channel")
+    if not access.may_chat(access.viewer_for(user), audience):
+        raise Forbidden(_("Du kan inte skriva i den kanalen."))
+
+    def write() -> Event:
+        message = ChatMessage.objects.create(
+            author=user,
+            channel=kind,
+            team_id=target if kind == "team" else None,
+            area_id=target if kind == "area" else None,
+            text=text,
+        )
+        return event_append(
+            kind="chat", audience=audience, data=payloads.chat_payload(message), author=user, client_id=client_id
+        )
+
+    return written_once(author=user, client_id=client_id, write=write)
+
+
+# --- devices and audit --------------------------------------------------------------------------------
+
+
+def device_token_issue(*, user, name: str = "") -> tuple[DeviceToken, str]:
+    """Create a device token for `user`; return it and the clear key, shown only this once."""
+    key = secrets.token_urlsafe(32)
+    token = DeviceToken.objects.create(user=user, name=name[:80], key_hash=DeviceToken.hash(key), prefix=key[:8])
+    return token, key
+
+
+def device_token_revoke(*, token: DeviceToken) -> None:
+    """Revoke a token: the device is refused from its next request or connection on."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def audit_record(*, user, action: str, detail: dict) -> None:
+    """Write who exported or read history, and what they asked for."""
+    AuditLog.objects.create(user=user if user and user.is_authenticated else None, action=action, detail=detail)

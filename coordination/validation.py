@@ -1,0 +1,79 @@
+"""Validation shared by the service functions: each raises Invalid naming the field."""
+
+import math
+from datetime import datetime, timedelta
+
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coordination.errors import Invalid
+from coordination.screening import screen_text
+
+# A device clock may run a little ahead; more than this is a wrong clock, not a position.
+MAX_CLOCK_SKEW = timedelta(minutes=2)
+# A queued position may arrive long after it was taken (a phone offline in a cellar), but not days.
+MAX_POSITION_AGE = timedelta(hours=12)
+
+
+def number(value, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise Invalid(_("%(field)s måste vara ett tal.") % {"field": field}, field=field)
+    try:
+        number = float(value)
+    except ValueError:
+        raise Invalid(_("%(field)s måste vara ett tal.") % {"field": field}, field=field) from None
+    if not math.isfinite(number):
+        raise Invalid(_("%(field)s måste vara ett ändligt tal.") % {"field": field}, field=field)
+    return number
+
+
+def point_from(lat, lon, *, required: bool = False) -> Point | None:
+    """A WGS84 point from lat/lon, or None when both are absent; raise Invalid on anything else."""
+    if lat is None and lon is None:
+        if required:
+            raise Invalid(_("lat och lon krävs."), field="lat")
+        return None
+    if lat is None or lon is None:
+        raise Invalid(_("Ange både lat och lon."), field="lat" if lat is None else "lon")
+    lat_f, lon_f = number(lat, "lat"), number(lon, "lon")
+    if not -90 <= lat_f <= 90:
+        raise Invalid(_("lat måste ligga mellan -90 och 90."), field="lat")
+    if not -180 <= lon_f <= 180:
+        raise Invalid(_("lon måste ligga mellan -180 och 180."), field="lon")
+    return Point(lon_f, lat_f, srid=4326)
+
+
+def clean_text(value, *, field: str, max_length: int, required: bool = False, screen: bool = True) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Invalid(_("%(field)s måste vara text.") % {"field": field}, field=field)
+    value = value.strip()
+    if required and not value:
+        raise Invalid(_("%(field)s får inte vara tom.") % {"field": field}, field=field)
+    if len(value) > max_length:
+        raise Invalid(_("%(field)s får vara högst %(max)d tecken.") % {"field": field, "max": max_length}, field=field)
+    if screen and value:
+        screen_text(value, field=field)
+    return value
+
+
+def clean_client_id(value) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= 64:
+        raise Invalid(_("id måste vara en text på 1–64 tecken (ett UUID)."), field="id")
+    return value
+
+
+def clean_recorded_at(value, *, now: datetime) -> datetime:
+    if not isinstance(value, datetime):
+        raise Invalid(_("recorded_at måste vara en tidpunkt."), field="recorded_at")
+    if timezone.is_naive(value):
+        raise Invalid(_("recorded_at måste ange tidszon."), field="recorded_at")
+    if value > now + MAX_CLOCK_SKEW:
+        raise Invalid(_("recorded_at ligger i framtiden; kontrollera enhetens klocka."), field="recorded_at")
+    if value < now - MAX_POSITION_AGE:
+        raise Invalid(_("recorded_at är för gammal."), field="recorded_at")
+    return value

@@ -1,0 +1,202 @@
+"""Writes of the maps app: activities an organisation announces, opens, closes and cancels.
+
+Same contract as coordination.services: check access, write the row and its Event in one
+transaction, publish after commit; return the Event or raise a ServiceError.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coordination import access
+from coordination.errors import Forbidden, Invalid, NotFound
+from coordination.events import event_append, written_once
+from coordination.models import Event, Organization
+from coordination.payloads import iso
+from coordination.validation import clean_client_id, clean_text, point_from
+from maps.models import Activity, Place
+
+MAX_ACTIVITY_LENGTH = timedelta(hours=24)
+
+
+def activity_payload(activity: Activity) -> dict:
+    """The event data and feature properties of an activity (public fields only)."""
+    location = activity.location
+    return {
+        "id": activity.pk,
+        "title": activity.title,
+        "description": activity.description,
+        "organization": activity.organization_id,
+        "organization_name": activity.organization.name,
+        "place": activity.place_id,
+        "place_name": activity.place.name if activity.place_id else "",
+        "lat": round(location.y, 6) if location else None,
+        "lon": round(location.x, 6) if location else None,
+        "starts_at": iso(activity.starts_at),
+        "ends_at": iso(activity.ends_at),
+        "weekly": activity.weekly,
+        "repeat_until": activity.repeat_until.isoformat() if activity.repeat_until else None,
+        "visibility": activity.visibility,
+        "status": activity.status,
+        "age_group": activity.age_group,
+        "contact": activity.contact,
+    }
+
+
+def activity_audience(activity: Activity) -> str:
+    """Public activities reach everyone; internal ones only staff."""
+    return "public" if activity.visibility == Activity.Visibility.PUBLIC else "staff"
+
+
+def _publish_activity(activity: Activity, *, user, client_id: str | None) -> Event:
+    return event_append(
+        kind="activity",
+        audience=activity_audience(activity),
+        data=activity_payload(activity),
+        author=user,
+        client_id=client_id,
+    )
+
+
+def _clean_fields(fields: dict, *, current: Activity | None) -> dict:
+    """Validate the editable fields of an activity; return model values. Raise Invalid on the first bad one."""
+    out: dict = {}
+    if "title" in fields or current is None:
+        out["title"] = clean_text(fields.get("title"), field="title", max_length=120, required=True)
+    if "description" in fields:
+        out["description"] = clean_text(fields.get("description"), field="description", max_length=2000)
+    for name, max_length in (("age_group", 40), ("contact", 120)):
+        if name in fields:
+            # Contact is the organisation's own published contact: a phone number is wanted here.
+            out[name] = clean_text(fields.get(name), field=name, max_length=max_length, screen=name != "contact")
+    if "place" in fields:
+        place_id = fields["place"]
+        if place_id in (None, ""):
+            out["place"] = None
+        else:
+            place = Place.objects.filter(pk=place_id).first() if isinstance(place_id, int) else None
+            if place is None:
+                raise Invalid(_("Okänd plats."), field="place")
+            out["place"] = place
+    if "lat" in fields or "lon" in fields:
+        out["point"] = point_from(fields.get("lat"), fields.get("lon"))
+    for name in ("starts_at", "ends_at"):
+        if name in fields:
+            value = fields[name]
+            if not isinstance(value, datetime) or timezone.is_naive(value):
+                raise Invalid(_("%(field)s måste vara en tidpunkt med tidszon.") % {"field": name}, field=name)
+            out[name] = value
+    if "weekly" in fields:
+        if not isinstance(fields["weekly"], bool):
+            raise Invalid(_("weekly måste vara sant eller falskt."), field="weekly")
+        out["weekly"] = fields["weekly"]
+    if "repeat_until" in fields:
+        value = fields["repeat_until"]
+        if value is not None and not isinstance(value, date):
+            raise Invalid(_("repeat_until måste vara ett datum."), field="repeat_until")
+        out["repeat_until"] = value
+    if "visibility" in fields:
+        if fields["visibility"] not in Activity.Visibility.values:
+            raise Invalid(_("visibility måste vara public eller internal."), field="visibility")
+        out["visibility"] = fields["visibility"]
+
+    def merged(name):
+        return out[name] if name in out else getattr(current, name, None)
+
+    starts_at, ends_at = merged("starts_at"), merged("ends_at")
+    if starts_at is None or ends_at is None:
+        missing = "starts_at" if starts_at is None else "ends_at"
+        raise Invalid(_("Ange när aktiviteten börjar och slutar."), field=missing)
+    if ends_at <= starts_at:
+        raise Invalid(_("Aktiviteten måste sluta efter att den börjar."), field="ends_at")
+    if ends_at - starts_at > MAX_ACTIVITY_LENGTH:
+        raise Invalid(_("Ett tillfälle får vara högst ett dygn; använd veckoupprepning."), field="ends_at")
+    if merged("place") is None and merged("point") is None:
+        raise Invalid(_("Välj en plats eller en punkt på kartan."), field="place")
+    repeat_until = merged("repeat_until")
+    if repeat_until is not None and repeat_until < timezone.localtime(starts_at).date():
+        raise Invalid(_("Upprepningen måste sluta efter första tillfället."), field="repeat_until")
+    return out
+
+
+def activity_create(*, user, organization_id: int, client_id: str | None = None, **fields) -> Event:
+    """Announce a new activity for `organization_id`, which the user must belong to as association."""
+    client_id = clean_client_id(client_id)
+    if not access.may_manage_activity(access.viewer_for(user), organization_id):
+        raise Forbidden(_("Du kan bara lägga upp aktiviteter för din egen organisation."))
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        raise NotFound(_("Organisationen finns inte."), field="organization")
+    values = _clean_fields(fields, current=None)
+
+    def write() -> Event:
+        activity = Activity.objects.create(organization=organization, **values)
+        return _publish_activity(activity, user=user, client_id=client_id)
+
+    return written_once(author=user, client_id=client_id, write=write)
+
+
+def _locked_own_activity(*, user, activity_id) -> Activity:
+    if isinstance(activity_id, bool) or not isinstance(activity_id, int):
+        raise Invalid(_("activity måste vara ett aktivitets-id."), field="activity")
+    activity = (
+        Activity.objects.select_for_update(of=("self",))
+        .select_related("organization", "place")
+        .filter(pk=activity_id)
+        .first()
+    )
+    if activity is None:
+        raise NotFound(_("Aktiviteten finns inte."), field="activity")
+    if not access.may_manage_activity(access.viewer_for(user), activity.organization_id):
+        raise Forbidden(_("Du kan bara ändra din egen organisations aktiviteter."))
+    return activity
+
+
+def activity_update(*, user, activity_id: int, client_id: str | None = None, **fields) -> Event:
+    """Change an activity's fields; only its own organisation may."""
+    client_id = clean_client_id(client_id)
+
+    def write() -> Event:
+        activity = _locked_own_activity(user=user, activity_id=activity_id)
+        was_public = activity.visibility == Activity.Visibility.PUBLIC
+        for name, value in _clean_fields(fields, current=activity).items():
+            setattr(activity, name, value)
+        activity.save()
+        if was_public and activity.visibility != Activity.Visibility.PUBLIC:
+            # The public map must drop what it showed: tell it the activity is gone from its layer.
+            event_append(kind="activity_removed", audience="public", data={"id": activity.pk})
+        return _publish_activity(activity, user=user, client_id=client_id)
+
+    return written_once(author=user, client_id=client_id, write=write)
+
+
+def _activity_set_status(*, user, activity_id, client_id, status: str) -> Event:
+    client_id = clean_client_id(client_id)
+
+    def write() -> Event:
+        activity = _locked_own_activity(user=user, activity_id=activity_id)
+        if activity.status == Activity.Status.CANCELLED and status != Activity.Status.CANCELLED:
+            raise Invalid(_("En inställd aktivitet kan inte öppnas igen; lägg upp en ny."), field="status")
+        activity.status = status
+        activity.save(update_fields=["status", "updated_at"])
+        return _publish_activity(activity, user=user, client_id=client_id)
+
+    return written_once(author=user, client_id=client_id, write=write)
+
+
+def activity_open(*, user, activity_id: int, client_id: str | None = None) -> Event:
+    """Mark the activity open now (tonight)."""
+    return _activity_set_status(user=user, activity_id=activity_id, client_id=client_id, status=Activity.Status.OPEN)
+
+
+def activity_close(*, user, activity_id: int, client_id: str | None = None) -> Event:
+    """Mark the activity closed for tonight (it stays announced)."""
+    return _activity_set_status(user=user, activity_id=activity_id, client_id=client_id, status=Activity.Status.CLOSED)
+
+
+def activity_cancel(*, user, activity_id: int, client_id: str | None = None) -> Event:
+    """Cancel the activity: it leaves the public feeds."""
+    return _activity_set_status(
+        user=user, activity_id=activity_id, client_id=client_id, status=Activity.Status.CANCELLED
+    )
