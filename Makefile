@@ -1,0 +1,53 @@
+# Närvaro: `make run` serves the demo at http://127.0.0.1:8000, `make test` runs every test.
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup services stop lint format browser bench bench-full messages clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+services:
+	scripts/services start
+
+stop:
+	scripts/services stop
+
+messages: $(VENV)/.installed
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+
+setup: $(VENV)/.installed services messages
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
+
+run: setup
+	$(PY) manage.py seed_demo
+	@echo "Närvaro: http://$(HOST):$(PORT)/"
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+browser:
+	scripts/browser
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: setup browser lint
+	$(VENV)/bin/pytest
+
+bench: setup
+	$(PY) bench/run.py --quick
+
+bench-full: setup
+	$(PY) bench/run.py --full
+
+clean: stop
+	rm -rf .services staticfiles
