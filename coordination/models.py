@@ -143,6 +143,19 @@ class PositionReport(models.Model):
         ]
 
 
+class LatestPosition(models.Model):
+    """The newest position of each person on shift: what maps and coverage read, one row per person.
+
+    Deleted when the shift ends; the raw track stays in PositionReport until retention removes it.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="latest_positions")
+    point = models.PointField(srid=4326)
+    accuracy = models.FloatField(null=True, blank=True)
+    recorded_at = models.DateTimeField()
+
+
 class NoteCategory(models.TextChoices):
     """What EST situation pictures count."""
 
