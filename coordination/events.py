@@ -10,6 +10,7 @@ import orjson
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from coordination.groups import groups_for_audience
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Held from the event insert until commit, so events become visible in seq order: a client that
 # has seen seq N can never later find a committed event below N (replay relies on this).
-_EVENT_ORDER_LOCK = 0x6E61727661726F  # "narvaro"
+EVENT_ORDER_LOCK = 0x6E61727661726F  # "narvaro"
 
 
 def event_append(*, kind: str, audience: str, data: dict, author=None, client_id: str | None = None) -> Event:
@@ -27,8 +28,11 @@ def event_append(*, kind: str, audience: str, data: dict, author=None, client_id
     assert transaction.get_connection().in_atomic_block, "event_append needs the writer's transaction"
     groups_for_audience(audience)  # fail before writing on an audience no one can receive
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_EVENT_ORDER_LOCK])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
+    # The previous event of the same audience lets a consumer notice a message the layer lost.
+    prev = Event.objects.filter(audience=audience).aggregate(prev=Max("seq"))["prev"] or 0
     event = Event.objects.create(kind=kind, audience=audience, data=data, author=author, client_id=client_id)
+    event.prev = prev
     transaction.on_commit(lambda: publish(event))
     return event
 
@@ -48,7 +52,14 @@ def event_frame(event: Event) -> str:
 
 def layer_message(event: Event) -> dict:
     """The channel-layer message consumers receive; the frame is encoded once for all viewers."""
-    return {"type": "narvaro.event", "seq": event.seq, "audience": event.audience, "frame": event_frame(event)}
+    return {
+        "type": "narvaro.event",
+        "seq": event.seq,
+        "prev": getattr(event, "prev", 0),
+        "kind": event.kind,
+        "audience": event.audience,
+        "frame": event_frame(event),
+    }
 
 
 def publish(event: Event) -> None:

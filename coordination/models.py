@@ -284,7 +284,10 @@ class Event(models.Model):
                 fields=["author", "client_id"], condition=Q(client_id__isnull=False), name="event_client_unique"
             ),
         ]
-        indexes = [models.Index(fields=["kind", "-seq"], name="event_kind_seq")]
+        indexes = [
+            models.Index(fields=["kind", "-seq"], name="event_kind_seq"),
+            models.Index(fields=["audience", "seq"], name="event_audience_seq"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind}"

@@ -18,13 +18,14 @@ from django.utils.translation import gettext as _
 
 from coordination import access, payloads
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-from coordination.events import event_append, written_once
+from coordination.events import EVENT_ORDER_LOCK, event_append, written_once
 from coordination.models import (
     Alert,
     AuditLog,
     ChatMessage,
     DeviceToken,
     Event,
+    LatestPosition,
     NoteCategory,
     PositionReport,
     Shift,
@@ -129,6 +130,8 @@ def shift_end(*, user, client_id: str | None = None, shift_id: int | None = None
             raise Conflict(_("Passet är redan avslutat."))
         shift.ended_at = timezone.now()
         shift.save(update_fields=["ended_at"])
+        # Nobody sees where a team is once it has gone home.
+        LatestPosition.objects.filter(shift=shift).delete()
         return event_append(
             kind="shift", audience="staff", data=payloads.shift_payload(shift), author=user, client_id=client_id
         )
@@ -265,6 +268,22 @@ def _insert_positions(rows, *, received_at) -> dict[tuple[int, str], int]:
             """,
             [received_at, *[list(col) for col in columns]],
         )
+        # The newest position of each sender, unless a newer one of the same shift is already there.
+        cursor.execute(
+            """
+            INSERT INTO coordination_latestposition (user_id, shift_id, point, accuracy, recorded_at)
+            SELECT DISTINCT ON (u) u, s, ST_SetSRID(ST_MakePoint(x, y), 4326), a, t
+            FROM unnest(%s::bigint[], %s::int[], %s::float8[], %s::float8[], %s::float8[],
+                        %s::timestamptz[]) AS v(s, u, x, y, a, t)
+            ORDER BY u, t DESC
+            ON CONFLICT (user_id) DO UPDATE
+            SET shift_id = EXCLUDED.shift_id, point = EXCLUDED.point,
+                accuracy = EXCLUDED.accuracy, recorded_at = EXCLUDED.recorded_at
+            WHERE coordination_latestposition.shift_id <> EXCLUDED.shift_id
+               OR coordination_latestposition.recorded_at <= EXCLUDED.recorded_at
+            """,
+            [list(col) for col in columns[:6]],
+        )
         cursor.execute(
             """
             SELECT p.user_id, p.client_id, p.seq FROM coordination_positionreport p
@@ -294,6 +313,21 @@ def positions_purge(*, now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=settings.POSITION_RETENTION_DAYS)
     deleted, _ = PositionReport.objects.filter(received_at__lt=cutoff).delete()
     return deleted
+
+
+def coverage_refresh() -> Event | None:
+    """Recount adults per area; publish a `coverage` event to everyone when a count changed."""
+    from coordination.selectors import coverage_counts  # selectors read models this module writes
+
+    with transaction.atomic():
+        # Under the event lock, so two server processes ticking at once publish one change once.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
+        areas = [{"area": area, "adults": adults} for area, adults in coverage_counts().items()]
+        last = Event.objects.filter(kind="coverage").order_by("-seq").first()
+        if last is not None and last.data.get("areas") == areas:
+            return None
+        return event_append(kind="coverage", audience="public", data={"areas": areas})
 
 
 # --- notes and alerts -----------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""Device tokens for phones and scripts: `Authorization: Bearer <token>` on HTTP and WebSocket."""
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+from coordination.models import DeviceToken
+
+
+def bearer_key(headers) -> str | None:
+    """The token in an `Authorization: Bearer` header (ASGI header pairs or a dict), else None."""
+    if isinstance(headers, dict):
+        value = headers.get("authorization") or headers.get("Authorization") or ""
+    else:
+        value = next((v.decode("latin-1") for k, v in headers if k.lower() == b"authorization"), "")
+    scheme, _, key = value.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return key.strip()
+
+
+def user_for_token(key: str):
+    """The active user of a valid, unrevoked token (and note its use), else None."""
+    token = (
+        DeviceToken.objects.select_related("user")
+        .filter(key_hash=DeviceToken.hash(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    # Writing on every request would make each position a write; once a minute says enough.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+class TokenAuthMiddleware:
+    """Sets scope["user"] from a bearer token; a wrong token is an anonymous user (refused later)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        user = await database_sync_to_async(user_for_token)(bearer_key(scope["headers"]))
+        scope = dict(scope, user=user or AnonymousUser(), auth="token")
+        return await self.inner(scope, receive, send)
+
+
+def websocket_auth(inner):
+    """Token sockets may come without Origin (apps send none); cookie sockets need an allowed Origin.
+
+    The Origin check stops another site from opening a socket with the visitor's session cookie.
+    """
+    with_cookie = AllowedHostsOriginValidator(AuthMiddlewareStack(inner))
+    with_token = TokenAuthMiddleware(inner)
+
+    async def app(scope, receive, send):
+        if bearer_key(scope["headers"]):
+            return await with_token(scope, receive, send)
+        return await with_cookie(scope, receive, send)
+
+    return app

@@ -1,0 +1,96 @@
+"""The position stream of one server process: buffer, write in batches, tick coverage.
+
+Positions arrive every few seconds from every device. Writing and broadcasting each on its own
+costs a transaction and a group send per report; here they wait at most POSITION_FLUSH_MS (or
+until POSITION_FLUSH_ROWS are waiting), go to the database in one statement, and viewers get one
+coalesced frame per flush with each moved team's latest position. Each device gets its ack only
+once its batch has committed.
+"""
+
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from coordination import services
+from coordination.errors import ServiceError
+from coordination.services import PositionIn, PositionOut
+
+log = logging.getLogger(__name__)
+
+COVERAGE_EVERY_S = 2.0
+
+
+class NotSaved(ServiceError):
+    code = "not_saved"
+    status = 503
+
+
+class PositionStream:
+    """Per-process buffer; `submit` returns a future that resolves once the position is stored."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[PositionIn, asyncio.Future]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def submit(self, report: PositionIn) -> asyncio.Future:
+        """Queue `report`; the future gives its PositionOut (seq or error) after the batch commits."""
+        self._ensure_running()
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((report, future))
+        if len(self._pending) >= settings.POSITION_FLUSH_ROWS:
+            self._wake.set()
+        return future
+
+    def start(self) -> None:
+        """Run the flush and coverage loop in this event loop (idempotent)."""
+        self._ensure_running()
+
+    def _ensure_running(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._loop is not loop:
+            # A new event loop (tests start one per test) needs its own task and wake-up event.
+            self._loop = loop
+            self._wake = asyncio.Event()
+            self._task = loop.create_task(self._run(), name="narvaro-position-stream")
+
+    async def _run(self) -> None:
+        flush_s = settings.POSITION_FLUSH_MS / 1000
+        last_coverage = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=flush_s)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            await self.flush()
+            if loop.time() - last_coverage >= COVERAGE_EVERY_S:
+                last_coverage = loop.time()
+                try:
+                    await database_sync_to_async(services.coverage_refresh)()
+                except Exception:
+                    log.exception("coverage refresh failed")
+
+    async def flush(self) -> None:
+        """Write everything waiting in one batch and resolve each future."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            results = await database_sync_to_async(services.positions_record)(reports=[r for r, _ in batch])
+        except Exception:
+            log.exception("position batch of %d failed", len(batch))
+            results = [
+                PositionOut(client_id=r.client_id, error=NotSaved("Positionen kunde inte sparas; skicka igen."))
+                for r, _ in batch
+            ]
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+
+stream = PositionStream()
