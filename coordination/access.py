@@ -82,7 +82,8 @@ def may_see(viewer: Viewer, audience: str) -> bool:
     if audience == "chat.everyone":
         return viewer.on_duty
     kind, _, target = audience.removeprefix("chat.").partition(".")
-    if not target.isdigit():
+    # isdigit() alone admits "²", which int() refuses; only "chat.<kind>.<ascii digits>" is an audience.
+    if not audience.startswith("chat.") or not (target.isascii() and target.isdigit()):
         return False
     if kind == "team":
         return viewer.is_field and int(target) in viewer.team_ids
