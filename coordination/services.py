@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,7 +95,12 @@ def shift_start(*, user, client_id: str | None = None, team_id: int | None = Non
     def write() -> Event:
         if Shift.objects.select_for_update().filter(team=team, ended_at__isnull=True).exists():
             raise Conflict(_("Teamet har redan ett pågående pass."))
-        shift = Shift.objects.create(team=team, started_by=user)
+        try:
+            with transaction.atomic():
+                shift = Shift.objects.create(team=team, started_by=user)
+        except IntegrityError:
+            # Another member started it at the same moment: exists() could not see an uncommitted row.
+            raise Conflict(_("Teamet har redan ett pågående pass.")) from None
         shift.planned_areas.set(areas)
         return event_append(
             kind="shift", audience="staff", data=payloads.shift_payload(shift), author=user, client_id=client_id
@@ -107,6 +112,8 @@ def shift_start(*, user, client_id: str | None = None, team_id: int | None = Non
 def shift_end(*, user, client_id: str | None = None, shift_id: int | None = None) -> Event:
     """End the user's team's active shift (duty may end any shift by id). Positions stop here."""
     client_id = clean_client_id(client_id)
+    if shift_id is not None and (isinstance(shift_id, bool) or not isinstance(shift_id, int)):
+        raise Invalid(_("shift måste vara ett pass-id."), field="shift")
     viewer = access.viewer_for(user)
 
     def write() -> Event:
