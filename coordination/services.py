@@ -28,6 +28,7 @@ from coordination.models import (
     LatestPosition,
     NoteCategory,
     PositionReport,
+    Role,
     Shift,
     SituationNote,
     Team,
@@ -220,7 +221,13 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
     # Two queries for the shifts of every sender: their teams, then those teams' active shifts.
     user_ids = {report.user_id for _, report, *_ in valid}
     users_of_team: dict[int, list[int]] = {}
-    for team_id, user_id in Team.members.through.objects.filter(user_id__in=user_ids).values_list("team_id", "user_id"):
+    # Only field members report (access.may_report): a team member without the role is never tracked.
+    memberships = (
+        Team.members.through.objects.filter(user_id__in=user_ids, user__memberships__role=Role.FIELD)
+        .values_list("team_id", "user_id")
+        .distinct()
+    )
+    for team_id, user_id in memberships:
         users_of_team.setdefault(team_id, []).append(user_id)
     shift_of: dict[int, Shift] = {}
     for shift in (
@@ -245,23 +252,30 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
 
     if rows:
         with transaction.atomic():
-            seqs = _insert_positions(rows, received_at=now)
-            latest: dict[int, tuple] = {}
-            for index, report, point, accuracy, recorded_at, shift in rows:
+            seqs, inserted = _insert_positions(rows, received_at=now)
+            moved: dict[int, Shift] = {}
+            for index, report, _point, _accuracy, _recorded_at, shift in rows:
                 results[index] = PositionOut(client_id=report.client_id, seq=seqs[(report.user_id, report.client_id)])
-                best = latest.get(shift.team_id)
-                if best is None or recorded_at >= best[3]:
-                    latest[shift.team_id] = (shift, point, accuracy, recorded_at)
+                if (report.user_id, report.client_id) in inserted:
+                    moved[shift.pk] = shift
+            # A retry moves nobody; a late queued position must not move the team back on the map:
+            # each moved team's newest position comes from the stored latest positions of its members.
+            latest: dict[int, LatestPosition] = {}
+            for position in LatestPosition.objects.filter(shift_id__in=moved).order_by("recorded_at"):
+                latest[position.shift_id] = position
             teams = [
-                payloads.team_position_payload(shift=s, point=p, accuracy=a, recorded_at=r)
-                for s, p, a, r in sorted(latest.values(), key=lambda v: v[0].team_id)
+                payloads.team_position_payload(
+                    shift=moved[p.shift_id], point=p.point, accuracy=p.accuracy, recorded_at=p.recorded_at
+                )
+                for p in sorted(latest.values(), key=lambda p: moved[p.shift_id].team_id)
             ]
-            event_append(kind="positions", audience="staff", data={"teams": teams})
+            if teams:
+                event_append(kind="positions", audience="staff", data={"teams": teams})
     return [results[i] for i in range(len(reports))]
 
 
-def _insert_positions(rows, *, received_at) -> dict[tuple[int, str], int]:
-    """Bulk insert in one statement; return the seq of each (user, client_id), old or new."""
+def _insert_positions(rows, *, received_at) -> tuple[dict[tuple[int, str], int], set[tuple[int, str]]]:
+    """Bulk insert in one statement; return the seq of each (user, client_id), old or new, and the new ones."""
     columns = list(zip(*[(s.pk, r.user_id, p.x, p.y, a, t, r.client_id) for _, r, p, a, t, s in rows], strict=True))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -272,9 +286,11 @@ def _insert_positions(rows, *, received_at) -> dict[tuple[int, str], int]:
             FROM unnest(%s::bigint[], %s::int[], %s::float8[], %s::float8[], %s::float8[],
                         %s::timestamptz[], %s::text[]) AS v(s, u, x, y, a, t, c)
             ON CONFLICT (user_id, client_id) DO NOTHING
+            RETURNING user_id, client_id
             """,
             [received_at, *[list(col) for col in columns]],
         )
+        inserted = set(cursor.fetchall())
         # The newest position of each sender, unless a newer one of the same shift is already there.
         cursor.execute(
             """
@@ -298,7 +314,7 @@ def _insert_positions(rows, *, received_at) -> dict[tuple[int, str], int]:
             """,
             [list(columns[1]), list(columns[6])],
         )
-        return {(user_id, client_id): seq for user_id, client_id, seq in cursor.fetchall()}
+        return {(user_id, client_id): seq for user_id, client_id, seq in cursor.fetchall()}, inserted
 
 
 def position_record(*, user, client_id: str, lat, lon, accuracy=None, recorded_at=None) -> PositionOut:
@@ -316,9 +332,11 @@ def position_record(*, user, client_id: str, lat, lon, accuracy=None, recorded_a
 
 
 def positions_purge(*, now: datetime | None = None) -> int:
-    """Delete raw positions older than POSITION_RETENTION_DAYS; return how many went."""
+    """Delete raw positions (and their broadcast events) older than POSITION_RETENTION_DAYS; return how many."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.POSITION_RETENTION_DAYS)
     deleted, _ = PositionReport.objects.filter(received_at__lt=cutoff).delete()
+    # The `positions` events are a track of every team too; they go with the raw positions.
+    Event.objects.filter(kind="positions", created_at__lt=cutoff).delete()
     return deleted
 
 

@@ -1,0 +1,340 @@
+"""positions_record, position_record, positions_purge: positions exist only during a shift."""
+
+import math
+from datetime import datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from coordination import services
+from coordination.errors import Forbidden, Invalid
+from coordination.models import Event, LatestPosition, PositionReport, Shift
+from coordination.services import PositionIn, PositionOut
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def out_on_shift(team, user, *, hours: float = 1) -> Shift:
+    # Set up directly, without the shift's own event: every Event in these tests is a positions event.
+    return Shift.objects.create(team=team, started_by=user, started_at=timezone.now() - timedelta(hours=hours))
+
+
+def iso(value: datetime) -> str:
+    return timezone.localtime(value).isoformat()
+
+
+def team_data(shift: Shift, *, lat: float, lon: float, accuracy, recorded_at: datetime) -> dict:
+    return {
+        "team": shift.team_id,
+        "team_name": shift.team.name,
+        "short": shift.team.short,
+        "shift": shift.pk,
+        "status": shift.status,
+        "lat": lat,
+        "lon": lon,
+        "accuracy": accuracy,
+        "recorded_at": iso(recorded_at),
+    }
+
+
+def stored() -> tuple[int, int, int]:
+    return PositionReport.objects.count(), LatestPosition.objects.count(), Event.objects.count()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return timezone.now().replace(microsecond=0)
+
+
+# --- one position -----------------------------------------------------------------------------------
+
+
+def test_it_stores_a_position_during_a_shift_with_one_positions_event(world, now):
+    shift = out_on_shift(world.harbour_team, world.alice)
+
+    result = services.position_record(
+        user=world.alice, client_id="p1", lat=58.2755, lon=11.4412, accuracy=8.5, recorded_at=now
+    )
+
+    report = PositionReport.objects.get()
+    assert result == PositionOut(client_id="p1", seq=report.seq)
+    assert (report.shift, report.user, report.client_id, report.accuracy, report.recorded_at) == (
+        shift,
+        world.alice,
+        "p1",
+        8.5,
+        now,
+    )
+    assert (report.point.y, report.point.x, report.point.srid) == (58.2755, 11.4412, 4326)
+    event = Event.objects.get()
+    assert (event.kind, event.audience, event.author, event.client_id) == ("positions", "staff", None, None)
+    assert event.data == {"teams": [team_data(shift, lat=58.2755, lon=11.4412, accuracy=8.5, recorded_at=now)]}
+    assert event.seq > report.seq
+
+
+def test_it_keeps_the_latest_position_of_each_person(world, now):
+    shift = out_on_shift(world.harbour_team, world.alice)
+    services.position_record(user=world.alice, client_id="p1", lat=58.1, lon=11.1, recorded_at=now)
+    latest = LatestPosition.objects.get()
+    assert (latest.user, latest.shift, latest.point.y, latest.point.x, latest.recorded_at) == (
+        world.alice,
+        shift,
+        58.1,
+        11.1,
+        now,
+    )
+
+
+def test_it_refuses_a_position_outside_a_shift_and_stores_it_nowhere(world, now):
+    with pytest.raises(Forbidden) as refused:
+        services.position_record(user=world.alice, client_id="p1", lat=58.1, lon=11.1, recorded_at=now)
+    assert refused.value.code == "forbidden"
+    assert stored() == (0, 0, 0)
+
+
+def test_it_refuses_a_position_after_the_shift_ended(world, now):
+    shift = out_on_shift(world.harbour_team, world.alice)
+    Shift.objects.filter(pk=shift.pk).update(ended_at=now - timedelta(minutes=5))
+    with pytest.raises(Forbidden):
+        services.position_record(user=world.alice, client_id="p1", lat=58.1, lon=11.1, recorded_at=now)
+    assert stored() == (0, 0, 0)
+
+
+def test_it_refuses_a_position_taken_before_the_shift_started(world, now):
+    shift = out_on_shift(world.harbour_team, world.alice)
+    with pytest.raises(Forbidden):
+        services.position_record(
+            user=world.alice, client_id="p1", lat=58.1, lon=11.1, recorded_at=shift.started_at - timedelta(minutes=3)
+        )
+    assert stored() == (0, 0, 0)
+
+
+def test_it_accepts_a_device_clock_slightly_before_the_shift_start(world):
+    shift = out_on_shift(world.harbour_team, world.alice)
+    recorded_at = shift.started_at - timedelta(minutes=1)
+    services.position_record(user=world.alice, client_id="p1", lat=58.1, lon=11.1, recorded_at=recorded_at)
+    assert PositionReport.objects.get().recorded_at == recorded_at
+
+
+@pytest.mark.parametrize("who", ["dana", "frida", "erik"])
+def test_it_refuses_positions_from_people_outside_the_team(world, now, who):
+    out_on_shift(world.harbour_team, world.alice)
+    with pytest.raises(Forbidden):
+        services.position_record(user=getattr(world, who), client_id="p1", lat=58.1, lon=11.1, recorded_at=now)
+    assert stored() == (0, 0, 0)
+
+
+def test_it_refuses_positions_from_a_team_member_without_the_field_role(world, now):
+    """may_report is for field members: a person added to a team without the role is not tracked."""
+    world.harbour_team.members.add(world.gustav)
+    out_on_shift(world.harbour_team, world.alice)
+    with pytest.raises(Forbidden):
+        services.position_record(user=world.gustav, client_id="p1", lat=58.1, lon=11.1, recorded_at=now)
+    assert stored() == (0, 0, 0)
+
+
+# --- batches ----------------------------------------------------------------------------------------
+
+
+def test_a_mixed_batch_stores_the_valid_items_and_explains_each_refusal(world, now):
+    hamnen = out_on_shift(world.harbour_team, world.alice)
+    reports = [
+        PositionIn(user_id=world.alice.pk, client_id="a1", lat=58.1, lon=11.1, accuracy=5, recorded_at=now),
+        PositionIn(user_id=world.alice.pk, client_id="a2", lat=91, lon=11.1, recorded_at=now),
+        PositionIn(user_id=world.charlie.pk, client_id="c1", lat=58.2, lon=11.2, recorded_at=now),
+        PositionIn(user_id=world.bob.pk, client_id="b1", lat=58.3, lon=11.3, recorded_at=now + timedelta(seconds=5)),
+        PositionIn(user_id=world.bob.pk, client_id="b2", lat=58.3, lon=math.nan, recorded_at=now),
+        PositionIn(user_id=world.bob.pk, client_id="b3", lat=58.3, lon=11.3, recorded_at=now + timedelta(hours=1)),
+        PositionIn(user_id=world.bob.pk, client_id="", lat=58.3, lon=11.3, recorded_at=now),
+    ]
+
+    results = services.positions_record(reports=reports)
+
+    seqs = dict(PositionReport.objects.values_list("client_id", "seq"))
+    assert sorted(seqs) == ["a1", "b1"]
+    assert [(r.client_id, r.seq, type(r.error), r.error and r.error.field) for r in results] == [
+        ("a1", seqs["a1"], type(None), None),
+        ("a2", None, Invalid, "lat"),
+        ("c1", None, Forbidden, None),
+        ("b1", seqs["b1"], type(None), None),
+        ("b2", None, Invalid, "lon"),
+        ("b3", None, Invalid, "recorded_at"),
+        ("", None, Invalid, "id"),
+    ]
+    event = Event.objects.get()
+    # One frame for the team: bob's position is the newer of the two.
+    assert event.data == {
+        "teams": [team_data(hamnen, lat=58.3, lon=11.3, accuracy=None, recorded_at=now + timedelta(seconds=5))]
+    }
+
+
+def test_the_positions_event_holds_the_latest_position_of_each_team(world, now):
+    hamnen = out_on_shift(world.harbour_team, world.alice)
+    centrum = out_on_shift(world.centre_team, world.charlie)
+    services.positions_record(
+        reports=[
+            PositionIn(user_id=world.charlie.pk, client_id="c1", lat=58.27, lon=11.43, recorded_at=now),
+            PositionIn(user_id=world.alice.pk, client_id="a2", lat=58.2, lon=11.2, recorded_at=now),
+            PositionIn(user_id=world.alice.pk, client_id="a1", lat=58.1, lon=11.1, recorded_at=now - timedelta(9)),
+        ]
+    )
+    teams = Event.objects.get().data["teams"]
+    assert teams == sorted(
+        [
+            team_data(hamnen, lat=58.2, lon=11.2, accuracy=None, recorded_at=now),
+            team_data(centrum, lat=58.27, lon=11.43, accuracy=None, recorded_at=now),
+        ],
+        key=lambda t: t["team"],
+    )
+
+
+def test_an_empty_or_wholly_refused_batch_writes_nothing(world, now):
+    assert services.positions_record(reports=[]) == []
+    results = services.positions_record(
+        reports=[PositionIn(user_id=world.alice.pk, client_id="a1", lat=58.1, lon=11.1, recorded_at=now)]
+    )
+    assert type(results[0].error) is Forbidden
+    assert stored() == (0, 0, 0)
+
+
+def test_a_late_queued_position_does_not_move_the_team_back_on_the_map(world, now):
+    """bob's phone delivers an old position after alice's newer one: the team stays where alice is."""
+    hamnen = out_on_shift(world.harbour_team, world.alice)
+    services.position_record(user=world.alice, client_id="a1", lat=58.2, lon=11.2, recorded_at=now)
+    services.position_record(
+        user=world.bob, client_id="b1", lat=58.1, lon=11.1, recorded_at=now - timedelta(minutes=10)
+    )
+
+    last = Event.objects.order_by("-seq").first()
+    assert last.data == {"teams": [team_data(hamnen, lat=58.2, lon=11.2, accuracy=None, recorded_at=now)]}
+    assert PositionReport.objects.count() == 2
+
+
+# --- retries ----------------------------------------------------------------------------------------
+
+
+def test_a_repeated_position_answers_with_the_original_seq_and_stores_nothing_twice(world, now):
+    out_on_shift(world.harbour_team, world.alice)
+    first = services.position_record(user=world.alice, client_id="p1", lat=58.1, lon=11.1, recorded_at=now)
+    again = services.position_record(user=world.alice, client_id="p1", lat=58.9, lon=11.9, recorded_at=now)
+
+    assert again == first
+    report = PositionReport.objects.get()
+    assert (report.point.y, report.point.x) == (58.1, 11.1)
+    # The retry moved nobody, so nothing is broadcast again.
+    assert stored() == (1, 1, 1)
+
+
+def test_a_repeat_inside_one_batch_is_stored_once(world, now):
+    out_on_shift(world.harbour_team, world.alice)
+    same = PositionIn(user_id=world.alice.pk, client_id="p1", lat=58.1, lon=11.1, recorded_at=now)
+    first, second = services.positions_record(reports=[same, same])
+    assert first == second == PositionOut(client_id="p1", seq=PositionReport.objects.get().seq)
+    assert stored() == (1, 1, 1)
+
+
+def test_the_same_client_id_from_another_person_is_another_position(world, now):
+    out_on_shift(world.harbour_team, world.alice)
+    a = services.position_record(user=world.alice, client_id="p1", lat=58.1, lon=11.1, recorded_at=now)
+    b = services.position_record(user=world.bob, client_id="p1", lat=58.2, lon=11.2, recorded_at=now)
+    assert b.seq > a.seq
+    assert sorted(PositionReport.objects.values_list("user__username", flat=True)) == ["alice", "bob"]
+
+
+# --- bad input --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"lat": "north"}, "lat"),
+        ({"lat": None}, "lat"),
+        ({"lon": None}, "lon"),
+        ({"lat": None, "lon": None}, "lat"),
+        ({"lat": True}, "lat"),
+        ({"lat": [58.1]}, "lat"),
+        ({"lat": 90.0001}, "lat"),
+        ({"lat": -91}, "lat"),
+        ({"lon": 180.5}, "lon"),
+        ({"lon": -181}, "lon"),
+        ({"lat": math.nan}, "lat"),
+        ({"lon": math.inf}, "lon"),
+        ({"lat": "nan"}, "lat"),
+        ({"accuracy": -1}, "accuracy"),
+        ({"accuracy": 100_001}, "accuracy"),
+        ({"accuracy": "good"}, "accuracy"),
+        ({"accuracy": math.nan}, "accuracy"),
+        ({"recorded_at": None}, "recorded_at"),
+        ({"recorded_at": "2026-11-25T20:00:00+01:00"}, "recorded_at"),
+        ({"recorded_at": datetime(2026, 11, 25, 20, 0)}, "recorded_at"),
+        ({"recorded_at": "future"}, "recorded_at"),
+        ({"recorded_at": "old"}, "recorded_at"),
+        ({"client_id": ""}, "id"),
+        ({"client_id": "x" * 65}, "id"),
+        ({"client_id": 12}, "id"),
+    ],
+)
+def test_it_refuses_bad_position_input_naming_the_field(world, now, fields, field):
+    out_on_shift(world.harbour_team, world.alice)
+    times = {"future": now + timedelta(minutes=3), "old": now - timedelta(hours=13)}
+    values = {"client_id": "p1", "lat": 58.1, "lon": 11.1, "accuracy": 10, "recorded_at": now, **fields}
+    values["recorded_at"] = times.get(values["recorded_at"], values["recorded_at"])
+
+    with pytest.raises(Invalid) as refused:
+        services.position_record(user=world.alice, **values)
+
+    assert (refused.value.code, refused.value.field) == ("invalid", field)
+    assert refused.value.message
+    assert stored() == (0, 0, 0)
+
+
+def test_it_accepts_the_edges_of_the_valid_ranges(world, now):
+    out_on_shift(world.harbour_team, world.alice, hours=12)
+    edges = [
+        {"lat": 90, "lon": 180, "accuracy": 0, "recorded_at": now + timedelta(minutes=1)},
+        {"lat": -90, "lon": -180, "accuracy": 100_000, "recorded_at": now - timedelta(hours=11)},
+    ]
+    results = services.positions_record(
+        reports=[PositionIn(user_id=world.alice.pk, client_id=f"e{i}", **edge) for i, edge in enumerate(edges)]
+    )
+    assert [r.error for r in results] == [None, None]
+    assert PositionReport.objects.count() == 2
+
+
+# --- retention --------------------------------------------------------------------------------------
+
+
+def test_purge_deletes_raw_positions_older_than_the_retention(world, now, settings):
+    settings.POSITION_RETENTION_DAYS = 14
+    out_on_shift(world.harbour_team, world.alice)
+    for client_id in ("old", "edge", "new"):
+        services.position_record(user=world.alice, client_id=client_id, lat=58.1, lon=11.1, recorded_at=now)
+    PositionReport.objects.filter(client_id="old").update(received_at=now - timedelta(days=14, seconds=1))
+    PositionReport.objects.filter(client_id="edge").update(received_at=now - timedelta(days=13, hours=23))
+
+    assert services.positions_purge(now=now) == 1
+    assert sorted(PositionReport.objects.values_list("client_id", flat=True)) == ["edge", "new"]
+
+
+def test_purge_also_deletes_the_position_events_older_than_the_retention(world, now, settings):
+    """The broadcast log of team positions is a track too; it may not outlive the raw positions."""
+    settings.POSITION_RETENTION_DAYS = 14
+    out_on_shift(world.harbour_team, world.alice)
+    services.position_record(user=world.alice, client_id="old", lat=58.1, lon=11.1, recorded_at=now)
+    services.position_record(user=world.alice, client_id="new", lat=58.1, lon=11.1, recorded_at=now)
+    services.note_create(user=world.alice, category="other")
+    old_event, new_event = Event.objects.filter(kind="positions").order_by("seq")
+    Event.objects.filter(seq__in=[old_event.seq, Event.objects.get(kind="note").seq]).update(
+        created_at=now - timedelta(days=15)
+    )
+    PositionReport.objects.filter(client_id="old").update(received_at=now - timedelta(days=15))
+
+    services.positions_purge(now=now)
+
+    assert list(Event.objects.order_by("seq").values_list("kind", "seq")) == [
+        ("positions", new_event.seq),
+        ("note", Event.objects.get(kind="note").seq),
+    ]
