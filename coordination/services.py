@@ -376,7 +376,8 @@ def note_create(
             _("category måste vara en av: %(values)s.") % {"values": ", ".join(NoteCategory.values)},
             field="category",
         )
-    if severity not in SituationNote.Severity.values or isinstance(severity, bool):
+    # An int, not 2.0 or True: the event must carry exactly the value the row stores.
+    if isinstance(severity, bool) or not isinstance(severity, int) or severity not in SituationNote.Severity.values:
         raise Invalid(_("severity måste vara 1, 2 eller 3."), field="severity")
     if youth_count is not None and (
         isinstance(youth_count, bool) or not isinstance(youth_count, int) or not 0 <= youth_count <= 10_000
@@ -416,7 +417,8 @@ def note_acknowledge(*, user, client_id: str | None = None, note_id) -> Event:
         raise Invalid(_("note måste vara ett noterings-id."), field="note")
 
     def write() -> Event:
-        note = SituationNote.objects.select_for_update().select_related("shift").filter(pk=note_id).first()
+        # of=self: the shift is an outer join (a duty officer's note has none) and cannot be locked.
+        note = SituationNote.objects.select_for_update(of=("self",)).select_related("shift").filter(pk=note_id).first()
         if note is None:
             raise NotFound(_("Noteringen finns inte."), field="note")
         if note.status == SituationNote.Status.ACKNOWLEDGED:
