@@ -508,7 +508,8 @@ def chat_audience(channel) -> tuple[str, str, int | None]:
         return "chat.everyone", ChatMessage.Channel.EVERYONE, None
     if isinstance(channel, str):
         kind, _sep, target = channel.partition(".")
-        if kind in ("team", "area") and target.isdigit() and len(target) < 12:
+        # isascii(): isdigit() also admits "²", which int() refuses.
+        if kind in ("team", "area") and target.isascii() and target.isdigit() and len(target) < 12:
             return f"chat.{kind}.{int(target)}", kind, int(target)
     raise Invalid(_("channel måste vara everyone, team.<id> eller area.<id>."), field="channel")
 
