@@ -175,6 +175,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
     async def on_hello(self, frame: dict) -> None:
         last_seq = _require(frame, "last_seq", int)
         async with self.lock:
+            # A hello is a fresh start: shifts may have started or ended while this socket was away.
+            await self.refresh_viewer()
             replay = await database_sync_to_async(selectors.events_after)(viewer=self.viewer, after=last_seq)
             if replay.resync or self.overflow:
                 self.head, self.known, self.overflow = replay.head, {}, False
@@ -216,13 +218,13 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
     async def _deliver(self, audience: str, seq: int, frame: str, message: dict | None = None) -> None:
         self.known[audience] = seq
-        if access.may_see(self.viewer, audience):
-            await self.send(text_data=frame)
         if message and message.get("kind") == "shift":
             # A shift of one of my teams started or ended: what I may see and which groups I need changed.
             team = orjson.loads(frame)["data"]["team"]
             if team in self.viewer.team_ids:
                 await self.refresh_viewer()
+        if access.may_see(self.viewer, audience):
+            await self.send(text_data=frame)
 
     async def refresh_viewer(self) -> None:
         """Re-read roles and shifts (a team's shift started or ended) and rejoin the right groups."""

@@ -1,0 +1,92 @@
+"""Helpers for socket tests: connect a named person through the real ASGI app (auth included)."""
+
+import asyncio
+import uuid
+from contextlib import asynccontextmanager
+
+import orjson
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from config.asgi import application
+from coordination.services import device_token_issue
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@database_sync_to_async
+def token_for(user) -> str:
+    return device_token_issue(user=user, name="test")[1]
+
+
+@asynccontextmanager
+async def socket(path: str, user=None, *, hello: int | None = None, headers=None):
+    """A connected WebsocketCommunicator for `user` (by device token), always disconnected after."""
+    headers = list(headers if headers is not None else [(b"origin", b"http://127.0.0.1")])
+    if user is not None:
+        headers.append((b"authorization", f"Bearer {await token_for(user)}".encode()))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, code = await communicator.connect(timeout=5)
+    assert connected, f"{path} refused {user} with {code}"
+    try:
+        if hello is not None:
+            await send(communicator, {"type": "hello", "last_seq": hello})
+        yield communicator
+    finally:
+        await communicator.disconnect()
+
+
+async def refused(path: str, user=None, *, headers=None) -> int | None:
+    """Try to connect; return the close code when refused, fail when accepted.
+
+    Without a user it comes like a browser without a session: with an allowed Origin.
+    """
+    headers = list(headers if headers is not None else [(b"origin", b"http://127.0.0.1")])
+    if user is not None:
+        headers.append((b"authorization", f"Bearer {await token_for(user)}".encode()))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    try:
+        connected, code = await communicator.connect(timeout=5)
+        assert not connected, f"{path} accepted {user}"
+        return code
+    finally:
+        await communicator.disconnect()
+
+
+async def send(communicator, frame: dict) -> None:
+    await communicator.send_to(text_data=orjson.dumps(frame).decode())
+
+
+async def receive(communicator, timeout: float = 3, *, skip=("coverage",)) -> dict:
+    """The next frame, passing over coverage ticks (they come whenever counts change)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        frame = orjson.loads(await communicator.receive_from(timeout=max(0.05, deadline - loop.time())))
+        if frame.get("kind") not in skip:
+            return frame
+
+
+async def receive_until(communicator, predicate, timeout: float = 5) -> dict:
+    """Skip frames until one matches `predicate` (e.g. a coverage tick before the event we want)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        frame = await receive(communicator, timeout=max(0.05, deadline - loop.time()), skip=())
+        if predicate(frame):
+            return frame
+
+
+async def nothing_more(communicator, *, ignore=("coverage",), timeout: float = 0.5) -> list[dict]:
+    """Frames that arrive within `timeout`, except coverage ticks; tests assert this is empty.
+
+    Uses receive_nothing: a timed-out receive_from would cancel the application under test.
+    """
+    frames = []
+    while not await communicator.receive_nothing(timeout=timeout):
+        frame = orjson.loads(await communicator.receive_from())
+        if frame.get("kind") not in ignore:
+            frames.append(frame)
+    return frames
