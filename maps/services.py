@@ -18,6 +18,11 @@ from coordination.validation import clean_client_id, clean_text, point_from
 from maps.models import Activity, Place
 
 MAX_ACTIVITY_LENGTH = timedelta(hours=24)
+# What activity_create and activity_update accept besides the ids.
+EDITABLE_FIELDS = frozenset(
+    {"title", "description", "age_group", "contact", "place", "lat", "lon"}
+    | {"starts_at", "ends_at", "weekly", "repeat_until", "visibility"}
+)
 
 
 def activity_payload(activity: Activity) -> dict:
@@ -61,6 +66,10 @@ def _publish_activity(activity: Activity, *, user, client_id: str | None) -> Eve
 
 def _clean_fields(fields: dict, *, current: Activity | None) -> dict:
     """Validate the editable fields of an activity; return model values. Raise Invalid on the first bad one."""
+    unknown = sorted(set(fields) - EDITABLE_FIELDS)
+    if unknown:
+        # A misspelt field would otherwise be dropped silently while the save looks successful.
+        raise Invalid(_("Okänt fält: %(field)s.") % {"field": unknown[0]}, field=unknown[0])
     out: dict = {}
     if "title" in fields or current is None:
         out["title"] = clean_text(fields.get("title"), field="title", max_length=120, required=True)
@@ -75,7 +84,8 @@ def _clean_fields(fields: dict, *, current: Activity | None) -> dict:
         if place_id in (None, ""):
             out["place"] = None
         else:
-            place = Place.objects.filter(pk=place_id).first() if isinstance(place_id, int) else None
+            is_id = isinstance(place_id, int) and not isinstance(place_id, bool)
+            place = Place.objects.filter(pk=place_id).first() if is_id else None
             if place is None:
                 raise Invalid(_("Okänd plats."), field="place")
             out["place"] = place
@@ -123,6 +133,8 @@ def _clean_fields(fields: dict, *, current: Activity | None) -> dict:
 def activity_create(*, user, organization_id: int, client_id: str | None = None, **fields) -> Event:
     """Announce a new activity for `organization_id`, which the user must belong to as association."""
     client_id = clean_client_id(client_id)
+    if isinstance(organization_id, bool) or not isinstance(organization_id, int):
+        raise Invalid(_("organization måste vara ett organisations-id."), field="organization")
     if not access.may_manage_activity(access.viewer_for(user), organization_id):
         raise Forbidden(_("Du kan bara lägga upp aktiviteter för din egen organisation."))
     organization = Organization.objects.filter(pk=organization_id).first()
