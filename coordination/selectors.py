@@ -1,13 +1,19 @@
 """Reads that several callers share: replay, coverage, the live picture."""
 
+import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
 
 from coordination import access
-from coordination.models import Event
+from coordination.models import Alert, Event, LatestPosition, Shift, SituationNote
+from coordination.payloads import alert_payload, note_payload, shift_payload, team_position_payload
+from maps.models import Activity, Area
+from maps.services import activity_payload
 
 
 @dataclass(frozen=True)
@@ -69,3 +75,112 @@ def coverage_counts() -> dict[int, int]:
             """
         )
         return dict(cursor.fetchall())
+
+
+# --- the live picture -----------------------------------------------------------------------------
+
+# Notes stay on the duty map for the evening they were written in.
+NOTE_HOURS = 12
+
+
+def _feature(fid: str, layer: str, geometry: dict | None, properties: dict) -> dict:
+    return {"type": "Feature", "id": fid, "geometry": geometry, "properties": {"layer": layer, **properties}}
+
+
+def _point(props: dict) -> dict | None:
+    if props.get("lat") is None:
+        return None
+    return {"type": "Point", "coordinates": [props["lon"], props["lat"]]}
+
+
+def team_features() -> list[dict]:
+    """Teams out now, each at the newest position of any member (geometry null before the first)."""
+
+    features = []
+    shifts = Shift.objects.filter(ended_at__isnull=True).select_related("team").prefetch_related("planned_areas")
+    latest = {}
+    for position in LatestPosition.objects.filter(shift__ended_at__isnull=True).order_by("recorded_at"):
+        latest[position.shift_id] = position
+    for shift in shifts.order_by("team_id"):
+        props = shift_payload(shift)
+        position = latest.get(shift.pk)
+        if position is not None:
+            props.update(
+                team_position_payload(
+                    shift=shift, point=position.point, accuracy=position.accuracy, recorded_at=position.recorded_at
+                )
+            )
+        else:
+            props.update({"lat": None, "lon": None, "accuracy": None, "recorded_at": None})
+        features.append(_feature(f"team.{shift.team_id}", "team", _point(props), props))
+    return features
+
+
+def note_features(*, now) -> list[dict]:
+
+    notes = SituationNote.objects.filter(created_at__gte=now - timedelta(hours=NOTE_HOURS)).select_related("shift")
+    return [_feature(f"note.{n.pk}", "note", _point(p), p) for n in notes.order_by("pk") for p in [note_payload(n)]]
+
+
+def alert_features() -> list[dict]:
+
+    alerts = Alert.objects.exclude(status=Alert.Status.RESOLVED).select_related("shift__team").order_by("pk")
+    return [_feature(f"alert.{a.pk}", "alert", _point(p), p) for a in alerts for p in [alert_payload(a)]]
+
+
+def activity_features(*, now, public_only: bool, organization_id: int | None = None) -> list[dict]:
+    """Activities not cancelled whose (last) occurrence has not ended: tonight's and upcoming."""
+
+    activities = (
+        Activity.objects.exclude(status=Activity.Status.CANCELLED)
+        .filter(
+            Q(ends_at__gt=now)
+            | Q(weekly=True, repeat_until__isnull=True)
+            | Q(weekly=True, repeat_until__gte=now.date())
+        )
+        .select_related("organization", "place")
+        .order_by("pk")
+    )
+    if public_only:
+        activities = activities.filter(visibility=Activity.Visibility.PUBLIC)
+    if organization_id is not None:
+        activities = activities.filter(organization_id=organization_id)
+    return [_feature(f"activity.{a.pk}", "activity", _point(p), p) for a in activities for p in [activity_payload(a)]]
+
+
+def area_features() -> list[dict]:
+    """Districts and hotspots with how many adults are out in each now (the public may see this)."""
+
+    counts = coverage_counts()
+    features = []
+    for area in Area.objects.exclude(kind=Area.Kind.MUNICIPALITY).order_by("pk"):
+        props = {
+            "id": area.pk,
+            "name": area.name,
+            "kind": area.kind,
+            "priority": area.priority,
+            "adults": counts.get(area.pk, 0),
+        }
+        features.append(_feature(f"area.{area.pk}", "area", json.loads(area.polygon.geojson), props))
+    return features
+
+
+def live_snapshot(*, viewer: access.Viewer) -> dict:
+    """The live state `viewer` may see as a GeoJSON FeatureCollection, with the seq it is valid at.
+
+    Read in one REPEATABLE READ transaction: the head seq and every row come from the same database
+    snapshot, and events commit in seq order, so snapshot + events after `seq` misses nothing.
+    """
+    nested = connection.in_atomic_block  # inside a caller's transaction (tests), its isolation holds
+    with transaction.atomic():
+        if not nested:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        seq = event_head()
+        now = timezone.now()
+        staff = access.may_read_live(viewer)
+        features = area_features()
+        features += activity_features(now=now, public_only=not staff)
+        if staff:
+            features += team_features() + note_features(now=now) + alert_features()
+    return {"type": "FeatureCollection", "seq": seq, "features": features}

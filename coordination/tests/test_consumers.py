@@ -118,8 +118,16 @@ async def test_a_note_is_acked_stored_and_seen_by_duty_and_the_team_but_not_othe
         socket("/ws/public/", hello=await head()) as public,
         socket("/ws/field/", world.alice) as field,
     ):
-        frame = {"type": "note", "id": "n1", "category": "gathering", "severity": 2, "text": "Samling vid kiosken",
-                 "lat": 58.2755, "lon": 11.445, "youth_count": 12}
+        frame = {
+            "type": "note",
+            "id": "n1",
+            "category": "gathering",
+            "severity": 2,
+            "text": "Samling vid kiosken",
+            "lat": 58.2755,
+            "lon": 11.445,
+            "youth_count": 12,
+        }
         await send(field, frame)
         ack = await receive(field)
         seen_by_duty = await receive(ops)
@@ -138,9 +146,10 @@ async def test_a_note_is_acked_stored_and_seen_by_duty_and_the_team_but_not_othe
 
 async def test_an_alert_and_its_acknowledgement_travel_both_ways(world):
     await start_shift(world.alice)
-    async with socket("/ws/ops/", world.dana, hello=await head()) as ops, socket(
-        "/ws/field/", world.alice, hello=await head()
-    ) as field:
+    async with (
+        socket("/ws/ops/", world.dana, hello=await head()) as ops,
+        socket("/ws/field/", world.alice, hello=await head()) as field,
+    ):
         await send(field, {"type": "alert", "id": "a1", "text": "Behöver stöd vid hamnen"})
         assert (await receive(field))["type"] == "ack"
         raised = await receive(ops)
@@ -158,9 +167,10 @@ async def test_an_alert_and_its_acknowledgement_travel_both_ways(world):
 async def test_duty_acknowledges_a_note_and_the_field_sees_it(world):
     await start_shift(world.alice)
     note = await database_sync_to_async(services.note_create)(user=world.alice, category="vandalism")
-    async with socket("/ws/ops/", world.dana, hello=note.seq) as ops, socket(
-        "/ws/field/", world.alice, hello=note.seq
-    ) as field:
+    async with (
+        socket("/ws/ops/", world.dana, hello=note.seq) as ops,
+        socket("/ws/field/", world.alice, hello=note.seq) as field,
+    ):
         await send(ops, {"type": "ack_note", "id": "k1", "note": note.data["id"]})
         assert (await receive(ops))["type"] == "ack"
         event = await receive(field)
@@ -201,8 +211,10 @@ async def test_a_status_change_is_acked_and_seen_by_duty(world):
 async def test_a_position_is_acked_after_its_batch_and_duty_gets_the_team_position(world):
     await start_shift(world.alice)
     async with socket("/ws/ops/", world.dana, hello=await head()) as ops, socket("/ws/field/", world.alice) as field:
-        await send(field, {"type": "position", "id": "p1", "lat": 58.2751, "lon": 11.4452, "accuracy": 8,
-                           "recorded_at": now_iso()})
+        await send(
+            field,
+            {"type": "position", "id": "p1", "lat": 58.2751, "lon": 11.4452, "accuracy": 8, "recorded_at": now_iso()},
+        )
         ack = await receive(field)
         event = await receive(ops)
     row = await database_sync_to_async(PositionReport.objects.get)()
@@ -352,11 +364,17 @@ async def test_a_field_socket_starts_seeing_staff_events_when_its_team_goes_out(
         ('{"type": "note", "id": "x", "category": "other", "youth_count": -1}', "invalid", "youth_count"),
         ('{"type": "note", "id": "x", "category": "other", "lat": 91, "lon": 11}', "invalid", "lat"),
         ('{"type": "note", "id": "x", "category": "other", "text": "ring 070-123 45 67"}', "invalid", "text"),
-        ('{"type": "position", "id": "x", "lat": "58", "lon": 11, "recorded_at": "2026-01-01T00:00:00Z"}',
-         "invalid", "lat"),
+        (
+            '{"type": "position", "id": "x", "lat": "58", "lon": 11, "recorded_at": "2026-01-01T00:00:00Z"}',
+            "invalid",
+            "lat",
+        ),
         ('{"type": "position", "id": "x", "lat": 58, "lon": 11, "recorded_at": "igår"}', "invalid", "recorded_at"),
-        ('{"type": "position", "id": "x", "lat": 58, "lon": 11, "recorded_at": "2099-01-01T00:00:00Z"}',
-         "invalid", "recorded_at"),
+        (
+            '{"type": "position", "id": "x", "lat": 58, "lon": 11, "recorded_at": "2099-01-01T00:00:00Z"}',
+            "invalid",
+            "recorded_at",
+        ),
         ('{"type": "hello", "last_seq": "zero"}', "invalid", "last_seq"),
     ],
 )
@@ -436,8 +454,16 @@ async def test_500_positions_from_20_sockets_become_500_rows_500_acks_and_few_fr
             for i in range(25):
                 for n, (_, sock) in enumerate(sockets):
                     at = (start + timedelta(seconds=i)).isoformat()
-                    await send(sock, {"type": "position", "id": f"{n}-{i}", "lat": 58.27 + i * 1e-4,
-                                      "lon": 11.43 + n * 1e-4, "recorded_at": at})
+                    await send(
+                        sock,
+                        {
+                            "type": "position",
+                            "id": f"{n}-{i}",
+                            "lat": 58.27 + i * 1e-4,
+                            "lon": 11.43 + n * 1e-4,
+                            "recorded_at": at,
+                        },
+                    )
             acks = 0
             for _, sock in sockets:
                 for _ in range(25):
@@ -465,8 +491,10 @@ async def test_the_naive_pipeline_writes_and_sends_one_frame_per_position(world,
     await start_shift(world.alice)
     async with socket("/ws/ops/", world.dana, hello=await head()) as ops, socket("/ws/field/", world.alice) as field:
         for i in range(5):
-            await send(field, {"type": "position", "id": f"p{i}", "lat": 58.27, "lon": 11.44 + i * 1e-3,
-                               "recorded_at": now_iso()})
+            await send(
+                field,
+                {"type": "position", "id": f"p{i}", "lat": 58.27, "lon": 11.44 + i * 1e-3, "recorded_at": now_iso()},
+            )
         acks = [await receive(field) for _ in range(5)]
         frames = [await receive(ops) for _ in range(5)]
     assert [a["type"] for a in acks] == ["ack"] * 5

@@ -1,0 +1,170 @@
+"""The zulip-style check: the snapshot at N plus the events after N equals the snapshot now.
+
+`apply_event` is the client's rule book (static/js/live.js does the same); if a service changes
+what it writes without an event saying so, this test fails.
+"""
+
+import copy
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from coordination import access, selectors, services
+from coordination.tests.sockets import new_id
+from maps import services as map_services
+
+pytestmark = pytest.mark.django_db
+
+
+def apply_event(features: dict[str, dict], event: dict, *, public_only: bool) -> None:
+    """Apply one event to features keyed by id, as a client does."""
+    kind, data = event["kind"], event["data"]
+
+    def point(props):
+        return None if props.get("lat") is None else {"type": "Point", "coordinates": [props["lon"], props["lat"]]}
+
+    def upsert(fid, layer, props):
+        features[fid] = {
+            "type": "Feature",
+            "id": fid,
+            "geometry": point(props),
+            "properties": {"layer": layer, **props},
+        }
+
+    if kind in ("shift", "status"):
+        fid = f"team.{data['team']}"
+        if not data["active"]:
+            features.pop(fid, None)
+            return
+        old = features.get(fid, {}).get("properties", {})
+        where = {k: old.get(k) for k in ("lat", "lon", "accuracy", "recorded_at")}
+        upsert(fid, "team", {**old, **data, **where})
+    elif kind == "positions":
+        for team in data["teams"]:
+            fid = f"team.{team['team']}"
+            if fid in features:  # a position of a team whose shift already ended is history
+                upsert(fid, "team", {**features[fid]["properties"], **team})
+    elif kind in ("note", "note_ack"):
+        upsert(f"note.{data['id']}", "note", data)
+    elif kind in ("alert", "alert_ack"):
+        upsert(f"alert.{data['id']}", "alert", data)
+    elif kind == "alert_resolved":
+        features.pop(f"alert.{data['id']}", None)
+    elif kind == "activity":
+        fid = f"activity.{data['id']}"
+        if data["status"] == "cancelled" or (public_only and data["visibility"] != "public"):
+            features.pop(fid, None)
+        else:
+            upsert(fid, "activity", data)
+    elif kind == "activity_removed":
+        features.pop(f"activity.{data['id']}", None)
+    elif kind == "coverage":
+        for area in data["areas"]:
+            fid = f"area.{area['area']}"
+            if fid in features:
+                features[fid]["properties"]["adults"] = area["adults"]
+    elif kind == "chat":
+        pass  # chat is history, not part of the live picture
+    else:
+        raise AssertionError(f"no rule for event kind {kind}")
+
+
+def by_id(snapshot: dict) -> dict[str, dict]:
+    return {f["id"]: f for f in snapshot["features"]}
+
+
+def evening(world):
+    """A busy evening touching every kind of state the snapshot shows."""
+    now = timezone.now()
+    services.shift_start(user=world.alice, client_id=new_id(), area_ids=[world.hotspot.pk])
+    services.shift_start(user=world.charlie, client_id=new_id())
+    for i, who in enumerate([world.alice, world.bob, world.charlie, world.alice]):
+        services.position_record(
+            user=who, client_id=new_id(), lat=58.2755 + i * 1e-4, lon=11.445, accuracy=5, recorded_at=now
+        )
+    note = services.note_create(user=world.alice, category="gathering", lat=58.2755, lon=11.445, youth_count=8)
+    services.note_create(user=world.charlie, category="unsafe_place", text="Trasig belysning vid stigen")
+    services.note_acknowledge(user=world.dana, note_id=note.data["id"])
+    alert = services.alert_raise(user=world.bob, text="Stöd vid busstationen")
+    services.alert_acknowledge(user=world.dana, alert_id=alert.data["id"])
+    other = services.alert_raise(user=world.charlie)
+    services.alert_resolve(user=world.dana, alert_id=other.data["id"])
+    services.shift_status_set(user=world.charlie, status="at_place")
+    services.chat_send(user=world.dana, channel="everyone", text="Fika kl 21")
+    start = now + timedelta(hours=1)
+    gym = map_services.activity_create(
+        user=world.erik,
+        organization_id=world.club.pk,
+        title="Öppen hall",
+        place=world.place.pk,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        weekly=True,
+    )
+    map_services.activity_open(user=world.erik, activity_id=gym.data["id"])
+    internal = map_services.activity_create(
+        user=world.erik,
+        organization_id=world.club.pk,
+        title="Ledarmöte",
+        lat=58.27,
+        lon=11.44,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        visibility="internal",
+    )
+    cancelled = map_services.activity_create(
+        user=world.erik,
+        organization_id=world.club.pk,
+        title="Fotboll",
+        lat=58.27,
+        lon=11.44,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+    )
+    map_services.activity_cancel(user=world.erik, activity_id=cancelled.data["id"])
+    map_services.activity_update(user=world.erik, activity_id=internal.data["id"], visibility="public")
+    map_services.activity_update(user=world.erik, activity_id=gym.data["id"], visibility="internal")
+    services.shift_end(user=world.charlie)
+    services.coverage_refresh()  # the tick that follows the moves
+
+
+@pytest.mark.parametrize("person", ["dana", "frida", "alice", None])
+def test_the_snapshot_at_n_plus_events_after_n_equals_the_snapshot_now(world, person):
+    # An evening already under way when the client loads its snapshot.
+    services.shift_start(user=world.bob, client_id=new_id())
+    services.position_record(user=world.bob, client_id=new_id(), lat=58.28, lon=11.44, recorded_at=timezone.now())
+    services.coverage_refresh()
+    user = getattr(world, person) if person else None
+    viewer = access.viewer_for(user)
+    before = selectors.live_snapshot(viewer=viewer)
+    public_only = not access.may_read_live(viewer)
+
+    services.shift_end(user=world.bob)
+    evening(world)
+
+    viewer = access.viewer_for(user)  # alice's team went out again meanwhile
+    replay = selectors.events_after(viewer=viewer, after=before["seq"])
+    assert not replay.resync
+    features = copy.deepcopy(by_id(before))
+    for event in replay.events:
+        frame = {"kind": event.kind, "data": copy.deepcopy(event.data), "seq": event.seq}
+        apply_event(features, frame, public_only=public_only)
+    after = selectors.live_snapshot(viewer=viewer)
+    assert by_id(after) != by_id(before)  # the evening changed what this viewer sees
+    assert features == by_id(after)
+    assert after["seq"] == replay.head
+
+
+def test_the_public_snapshot_holds_no_staff_position_name_or_note(world):
+    services.shift_start(user=world.alice, client_id=new_id())
+    services.position_record(user=world.alice, client_id=new_id(), lat=58.2755, lon=11.445, recorded_at=timezone.now())
+    services.note_create(user=world.alice, category="drugs", lat=58.2755, lon=11.445)
+    snapshot = selectors.live_snapshot(viewer=access.ANONYMOUS)
+    layers = {f["properties"]["layer"] for f in snapshot["features"]}
+    assert layers <= {"area", "activity"}
+    text = str(snapshot)
+    assert "Hamnen" not in [f["properties"].get("team_name") for f in snapshot["features"]]
+    assert "alice" not in text.lower() and "11.445" not in text
+    hotspot = next(f for f in snapshot["features"] if f["id"] == f"area.{world.hotspot.pk}")
+    assert hotspot["properties"]["adults"] == 1
