@@ -13,9 +13,11 @@ from coordination.models import (
     Alert,
     ChatMessage,
     Event,
+    Membership,
     PositionReport,
     Shift,
     SituationNote,
+    Team,
 )
 from coordination.tests.sockets import new_id, nothing_more, receive, receive_until, refused, send, socket
 
@@ -429,10 +431,6 @@ async def test_partners_cannot_acknowledge_or_chat(world):
 async def test_500_positions_from_20_sockets_become_500_rows_500_acks_and_few_frames(world):
     @database_sync_to_async
     def twenty_people_out():
-        from conftest import World  # noqa: F401 - the fixture's helpers
-
-        from coordination.models import Membership, Team
-
         people = []
         for t in range(4):
             team = Team.objects.create(name=f"Lag {t}", organization=world.municipality, short=f"L{t}")
