@@ -23,6 +23,8 @@ def number(value, field: str) -> float:
         number = float(value)
     except ValueError:
         raise Invalid(_("%(field)s måste vara ett tal.") % {"field": field}, field=field) from None
+    except OverflowError:  # an int beyond any float, e.g. 10**400 from a JSON body
+        number = math.inf
     if not math.isfinite(number):
         raise Invalid(_("%(field)s måste vara ett ändligt tal.") % {"field": field}, field=field)
     return number

@@ -1,0 +1,163 @@
+"""The shared validators: each returns a clean value or raises Invalid naming the field."""
+
+import math
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from coordination.errors import Invalid
+from coordination.validation import (
+    MAX_CLOCK_SKEW,
+    MAX_POSITION_AGE,
+    clean_client_id,
+    clean_recorded_at,
+    clean_text,
+    number,
+    point_from,
+)
+
+NOW = datetime(2026, 11, 27, 21, 30, tzinfo=ZoneInfo("Europe/Stockholm"))
+
+
+def refusal(call, *args, **kwargs) -> tuple[str, str]:
+    with pytest.raises(Invalid) as refused:
+        call(*args, **kwargs)
+    return refused.value.field, refused.value.message
+
+
+# --- number -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [(58, 58.0), (58.25, 58.25), ("58.25", 58.25), (" -3 ", -3.0)])
+def test_a_number_may_come_as_int_float_or_numeric_text(value, expected):
+    assert number(value, "lat") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (True, "lat måste vara ett tal."),
+        (None, "lat måste vara ett tal."),
+        ([1], "lat måste vara ett tal."),
+        ("north", "lat måste vara ett tal."),
+        ("", "lat måste vara ett tal."),
+        (math.nan, "lat måste vara ett ändligt tal."),
+        (-math.inf, "lat måste vara ett ändligt tal."),
+        ("nan", "lat måste vara ett ändligt tal."),
+        ("1e400", "lat måste vara ett ändligt tal."),
+        pytest.param(10**400, "lat måste vara ett ändligt tal.", id="an int beyond any float"),
+    ],
+)
+def test_anything_else_is_not_a_number(value, message):
+    assert refusal(number, value, "lat") == ("lat", message)
+
+
+# --- point_from -------------------------------------------------------------------------------------
+
+
+def test_a_point_is_lon_lat_in_wgs84():
+    point = point_from(58.2755, 11.4412)
+    assert (point.x, point.y, point.srid) == (11.4412, 58.2755, 4326)
+    assert point == Point(11.4412, 58.2755, srid=4326)
+
+
+def test_no_point_is_none_unless_required():
+    assert point_from(None, None) is None
+    assert refusal(point_from, None, None, required=True) == ("lat", "lat och lon krävs.")
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "field", "message"),
+    [
+        (58.2, None, "lon", "Ange både lat och lon."),
+        (None, 11.4, "lat", "Ange både lat och lon."),
+        (90.000001, 11.4, "lat", "lat måste ligga mellan -90 och 90."),
+        (-90.5, 11.4, "lat", "lat måste ligga mellan -90 och 90."),
+        (58.2, 180.01, "lon", "lon måste ligga mellan -180 och 180."),
+        (58.2, -200, "lon", "lon måste ligga mellan -180 och 180."),
+        (math.nan, 11.4, "lat", "lat måste vara ett ändligt tal."),
+        (58.2, math.inf, "lon", "lon måste vara ett ändligt tal."),
+        ("x", 11.4, "lat", "lat måste vara ett tal."),
+    ],
+)
+def test_a_point_outside_the_globe_or_half_given_is_refused(lat, lon, field, message):
+    assert refusal(point_from, lat, lon) == (field, message)
+
+
+@pytest.mark.parametrize(("lat", "lon"), [(90, 180), (-90, -180), (0, 0)])
+def test_the_edges_of_the_globe_are_points(lat, lon):
+    point = point_from(lat, lon)
+    assert (point.y, point.x) == (lat, lon)
+
+
+# --- clean_text -------------------------------------------------------------------------------------
+
+
+def test_text_is_stripped_and_none_is_empty():
+    assert clean_text("  Lugnt vid kajen \n", field="text", max_length=20) == "Lugnt vid kajen"
+    assert clean_text(None, field="text", max_length=20) == ""
+
+
+def test_the_length_limit_applies_after_stripping():
+    assert clean_text("  " + "x" * 20 + "  ", field="text", max_length=20) == "x" * 20
+    assert refusal(clean_text, "x" * 21, field="text", max_length=20) == ("text", "text får vara högst 20 tecken.")
+
+
+def test_required_text_may_not_be_blank():
+    assert refusal(clean_text, "   ", field="title", max_length=20, required=True) == (
+        "title",
+        "title får inte vara tom.",
+    )
+
+
+@pytest.mark.parametrize("value", [5, 5.0, ["a"], {"text": "a"}, b"bytes"])
+def test_text_must_be_a_string(value):
+    assert refusal(clean_text, value, field="text", max_length=20) == ("text", "text måste vara text.")
+
+
+def test_text_is_screened_unless_told_otherwise():
+    assert refusal(clean_text, "Ring 070-123 45 67", field="text", max_length=50)[0] == "text"
+    assert clean_text("Ring 070-123 45 67", field="contact", max_length=50, screen=False) == "Ring 070-123 45 67"
+
+
+# --- clean_client_id --------------------------------------------------------------------------------
+
+
+def test_a_client_id_is_optional_text_of_1_to_64_characters():
+    assert clean_client_id(None) is None
+    assert clean_client_id("8c6d3e7a-43c4-4c1e-9f62-0d1f4c8f2b1e") == "8c6d3e7a-43c4-4c1e-9f62-0d1f4c8f2b1e"
+    assert clean_client_id("x" * 64) == "x" * 64
+
+
+@pytest.mark.parametrize("value", ["", "x" * 65, 7, ["id"], True])
+def test_any_other_client_id_is_refused(value):
+    assert refusal(clean_client_id, value) == ("id", "id måste vara en text på 1–64 tecken (ett UUID).")
+
+
+# --- clean_recorded_at ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [NOW, NOW + MAX_CLOCK_SKEW, NOW - MAX_POSITION_AGE, NOW - timedelta(minutes=5), NOW.astimezone(ZoneInfo("UTC"))],
+)
+def test_a_recent_aware_time_is_a_recorded_at(value):
+    assert clean_recorded_at(value, now=NOW) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (None, "recorded_at måste vara en tidpunkt."),
+        ("2026-11-27T21:30:00+01:00", "recorded_at måste vara en tidpunkt."),
+        (1795811400, "recorded_at måste vara en tidpunkt."),
+        (date(2026, 11, 27), "recorded_at måste vara en tidpunkt."),
+        (datetime(2026, 11, 27, 21, 30), "recorded_at måste ange tidszon."),
+        (NOW + MAX_CLOCK_SKEW + timedelta(seconds=1), "recorded_at ligger i framtiden; kontrollera enhetens klocka."),
+        (NOW - MAX_POSITION_AGE - timedelta(seconds=1), "recorded_at är för gammal."),
+    ],
+)
+def test_anything_else_is_not_a_recorded_at(value, message):
+    assert refusal(clean_recorded_at, value, now=NOW) == ("recorded_at", message)
