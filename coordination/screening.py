@@ -10,7 +10,8 @@ from coordination.errors import Invalid
 
 # Candidates: 6 or 8 digits of date, optional - or +, 4 digits. personnummer checks date and checksum
 # (and accepts coordination numbers), so a time like 2230 or a count of 15 never matches.
-_PNR = re.compile(r"(?<!\d)(\d{6}|\d{8})[-+ ]?(\d{4})(?!\d)")
+# The dash may be typographic (en dash from autocorrect, minus sign) and the space non-breaking.
+_PNR = re.compile(r"(?<!\d)(\d{6}|\d{8})[-+\s\u2010-\u2015\u2212]?(\d{4})(?!\d)")
 
 
 def contains_personal_number(text: str) -> bool:
