@@ -52,7 +52,7 @@ def test_it_finds_no_personal_identity_number_in_other_digits(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["070-123 45 67", "0701234567", "+46 70 123 45 67", "0046701234567", "0523-123 45", "031-123456", "Ring 070 1234567"],
+    ["070-123 45 67", "0701234567", "+46 70 123 45 67", "0046701234567", "0523-123 45", "031-123456"],
 )
 def test_it_finds_a_phone_number(text):
     assert contains_phone_number(text) is True
