@@ -1,0 +1,192 @@
+"""Admin for people, organisations and teams, plus read-only views of what shifts produced.
+
+Notes, alerts, chat and the audit log are records of what happened: the admin may read them but
+not write them, since every such write belongs to a service that also logs and publishes an Event.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count, Model, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from coordination.models import (
+    Alert,
+    AuditLog,
+    ChatMessage,
+    DeviceToken,
+    Membership,
+    Organization,
+    Shift,
+    SituationNote,
+    Team,
+)
+from coordination.services import device_token_revoke
+
+User = get_user_model()
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A view-only admin: lists and detail pages, no add, change or delete."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+# --- people and organisations -----------------------------------------------------------------------
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("organization",)
+
+
+class TeamMembershipInline(admin.TabularInline):
+    """The teams a user walks in (the other side of Team.members)."""
+
+    model = Team.members.through
+    extra = 0
+    verbose_name = _("team")
+    verbose_name_plural = _("team")
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class NarvaroUserAdmin(UserAdmin):
+    inlines = (MembershipInline, TeamMembershipInline)
+    list_display = ("username", "first_name", "last_name", "roles", "team_names", "is_active", "is_staff")
+    list_filter = ("memberships__role", "teams", "is_active", "is_staff", "is_superuser")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("memberships__organization", "teams")
+
+    @admin.display(description=_("roller"))
+    def roles(self, user) -> str:
+        return ", ".join(f"{m.get_role_display()} ({m.organization})" for m in user.memberships.all())
+
+    @admin.display(description=_("team"))
+    def team_names(self, user) -> str:
+        return ", ".join(team.name for team in user.teams.all())
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "organization", "role")
+    list_filter = ("role", "organization")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "organization__name")
+    autocomplete_fields = ("user", "organization")
+    list_select_related = ("user", "organization")
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "short", "organization", "member_count")
+    list_filter = ("organization",)
+    search_fields = ("name", "short")
+    filter_horizontal = ("members",)
+    list_select_related = ("organization",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(description=_("medlemmar"), ordering="member_count")
+    def member_count(self, team: Team) -> int:
+        return team.member_count
+
+
+# --- shifts and what they produced ------------------------------------------------------------------
+
+
+@admin.register(Shift)
+class ShiftAdmin(ReadOnlyAdmin):
+    # Starting and ending a shift is a broadcast event (and ending stops position sharing): the
+    # field app and duty map do it through coordination.services, so the admin only reads.
+    list_display = ("team", "started_at", "ended_at", "status", "started_by")
+    list_filter = ("status", "team", ("ended_at", admin.EmptyFieldListFilter), "started_at")
+    date_hierarchy = "started_at"
+    list_select_related = ("team", "started_by")
+
+
+@admin.register(SituationNote)
+class SituationNoteAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "category", "severity", "youth_count", "area", "status", "author")
+    list_filter = ("category", "severity", "status", "area", "created_at")
+    search_fields = ("text",)
+    date_hierarchy = "created_at"
+    list_select_related = ("area", "author")
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ("raised_at", "status", "shift", "author", "acknowledged_at", "resolved_at")
+    list_filter = ("status", "raised_at")
+    date_hierarchy = "raised_at"
+    list_select_related = ("shift__team", "author")
+
+
+@admin.register(ChatMessage)
+class ChatMessageAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "channel", "team", "area", "author", "text")
+    list_filter = ("channel", "team", "created_at")
+    search_fields = ("text",)
+    date_hierarchy = "created_at"
+    list_select_related = ("team", "area", "author")
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    list_display = ("at", "user", "action")
+    list_filter = ("action", "at")
+    search_fields = ("user__username", "action")
+    date_hierarchy = "at"
+    list_select_related = ("user",)
+
+
+# --- device tokens ----------------------------------------------------------------------------------
+
+
+@admin.register(DeviceToken)
+class DeviceTokenAdmin(admin.ModelAdmin):
+    # Tokens are issued by `manage.py device_token`, which shows the key once; the admin lists,
+    # renames and revokes them.
+    list_display = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("user__username", "name", "prefix")
+    list_select_related = ("user",)
+    fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("user", "prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Spärra valda enhetsnycklar"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[DeviceToken]) -> None:
+        """Revoke each selected token through the service, so revocation has one path."""
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        for token in tokens:
+            device_token_revoke(token=token)
+        self.message_user(
+            request,
+            ngettext("%(count)d enhetsnyckel spärrades.", "%(count)d enhetsnycklar spärrades.", len(tokens))
+            % {"count": len(tokens)},
+            messages.SUCCESS,
+        )
