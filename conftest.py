@@ -47,6 +47,12 @@ class World:
         return user
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """The default hasher costs ~100 ms a user on purpose; tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db) -> World:
     return World()
