@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from coordination.errors import ServiceError
 from coordination.groups import groups_for_audience
 from coordination.models import Event
 
@@ -78,6 +79,8 @@ def written_once(*, author, client_id: str | None, write: Callable[[], Event]) -
 
     A repeated client id answers with the original event and stores nothing new, also when two
     copies race (the unique constraint on Event decides, and the loser's transaction rolls back).
+    A copy that lost the race on the domain row instead (the shift already started, the note
+    already acknowledged, by the original) answers with the original too, not with its refusal.
     """
     if client_id:
         existing = Event.objects.filter(author=author, client_id=client_id).first()
@@ -86,7 +89,7 @@ def written_once(*, author, client_id: str | None, write: Callable[[], Event]) -
     try:
         with transaction.atomic():
             return write()
-    except IntegrityError:
+    except (IntegrityError, ServiceError):
         if client_id:
             existing = Event.objects.filter(author=author, client_id=client_id).first()
             if existing:

@@ -1,8 +1,11 @@
 """note_create and note_acknowledge: one note row, one Event, never a person's numbers."""
 
 import math
+import threading
+import time
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from coordination import services
@@ -284,3 +287,39 @@ def test_it_refuses_a_note_id_that_is_not_an_integer(world, note_id):
         services.note_acknowledge(user=world.dana, note_id=note_id)
     assert refused.value.field == "note"
     assert written() == (0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_on_acknowledge_answers_both_with_the_same_seq(world):
+    """The second copy waits for the first one's lock, then finds its own acknowledgement."""
+    services.note_create(user=world.dana, category="other")
+    note = SituationNote.objects.get()
+    first_written = threading.Event()
+    seqs: dict[str, object] = {}
+
+    def original():
+        try:
+            with transaction.atomic():
+                seqs["original"] = services.note_acknowledge(user=world.dana, client_id="k1", note_id=note.pk).seq
+                first_written.set()
+                time.sleep(0.3)
+        finally:
+            connection.close()
+
+    def retry():
+        first_written.wait(5)
+        try:
+            seqs["retry"] = services.note_acknowledge(user=world.dana, client_id="k1", note_id=note.pk).seq
+        except Exception as error:  # noqa: BLE001 - the test reports whatever the retry got
+            seqs["retry"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=original), threading.Thread(target=retry)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert seqs["retry"] == seqs["original"]
+    assert written() == (1, 2)

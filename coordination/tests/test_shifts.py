@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from coordination import services
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound
-from coordination.models import Event, Shift
+from coordination.models import Event, LatestPosition, PositionReport, Shift
 
 
 @pytest.fixture(autouse=True)
@@ -283,3 +283,47 @@ def test_a_repeated_status_answers_with_the_original_seq(world):
     again = services.shift_status_set(user=world.alice, client_id="st", status="break")
     assert again.seq == first.seq
     assert written() == (1, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_racing_its_own_original_shift_start_answers_with_the_original_seq(world):
+    """The same device sends shift_start twice at once: the copy that loses is not a conflict."""
+    started = threading.Event()
+    seqs: dict[str, object] = {}
+
+    def original():
+        try:
+            with transaction.atomic():
+                seqs["original"] = services.shift_start(user=world.alice, client_id="same").seq
+                started.set()
+                threading.Event().wait(0.3)
+        finally:
+            connection.close()
+
+    def retry():
+        started.wait(5)
+        try:
+            seqs["retry"] = services.shift_start(user=world.alice, client_id="same").seq
+        except Exception as error:  # noqa: BLE001 - the test reports whatever the retry got
+            seqs["retry"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=original), threading.Thread(target=retry)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert seqs["retry"] == seqs["original"]
+    assert written() == (1, 1)
+
+
+def test_ending_the_shift_forgets_where_the_team_was(world):
+    services.shift_start(user=world.alice)
+    services.position_record(user=world.alice, client_id="p1", lat=58.28, lon=11.445, recorded_at=timezone.now())
+    services.position_record(user=world.bob, client_id="p2", lat=58.28, lon=11.446, recorded_at=timezone.now())
+    assert LatestPosition.objects.count() == 2
+    services.shift_end(user=world.alice)
+    assert LatestPosition.objects.count() == 0
+    assert PositionReport.objects.count() == 2  # the raw track stays until retention removes it
