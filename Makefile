@@ -18,7 +18,7 @@ stop:
 	scripts/services stop
 
 messages: $(VENV)/.installed
-	$(PY) manage.py compilemessages --ignore=.venv -v0
+	[ ! -d locale ] || $(PY) manage.py compilemessages --ignore=.venv -v0
 
 setup: $(VENV)/.installed services messages
 	$(PY) manage.py migrate --noinput -v0
