@@ -33,6 +33,11 @@ class Viewer:
         return Role.FIELD in self.roles
 
     @property
+    def is_admin(self) -> bool:
+        """The municipality's system owner: a superuser or an admin membership."""
+        return self.is_superuser or Role.ADMIN in self.roles
+
+    @property
     def on_duty(self) -> bool:
         """A field member whose team is out now: sees the live staff picture."""
         return self.is_field and bool(self.on_duty_team_ids)
@@ -109,15 +114,18 @@ def may_read_live(viewer: Viewer) -> bool:
 
 def may_read_reports(viewer: Viewer) -> bool:
     """History and weekly reports: duty and partner."""
-    return viewer.is_duty or viewer.is_partner or Role.ADMIN in viewer.roles
+    return viewer.is_duty or viewer.is_partner or viewer.is_admin
 
 
 # --- doing --------------------------------------------------------------------------------------
 
 
 def may_start_shift(viewer: Viewer, team_id: int) -> bool:
-    """A field member starts and ends their own team's shift; duty may for any team."""
-    return viewer.is_duty or (viewer.is_field and team_id in viewer.team_ids)
+    """A field member starts and ends their own team's shift; duty and admins may for any team.
+
+    Admins need it to end a shift someone forgot, which would otherwise keep sharing positions.
+    """
+    return viewer.is_duty or viewer.is_admin or (viewer.is_field and team_id in viewer.team_ids)
 
 
 def may_report(viewer: Viewer) -> bool:
@@ -142,8 +150,8 @@ def may_chat(viewer: Viewer, audience: str) -> bool:
 
 def may_manage_activity(viewer: Viewer, organization_id: int) -> bool:
     """Association members manage their own organisation's activities; admins any."""
-    return organization_id in viewer.association_org_ids or viewer.is_superuser
+    return organization_id in viewer.association_org_ids or viewer.is_admin
 
 
 def may_use_association_page(viewer: Viewer) -> bool:
-    return bool(viewer.association_org_ids) or viewer.is_superuser
+    return bool(viewer.association_org_ids) or viewer.is_admin

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from coordination.errors import ServiceError
 from coordination.models import (
     Alert,
     AuditLog,
@@ -23,7 +24,7 @@ from coordination.models import (
     SituationNote,
     Team,
 )
-from coordination.services import device_token_revoke
+from coordination.services import device_token_revoke, shift_end
 
 User = get_user_model()
 
@@ -117,12 +118,29 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Shift)
 class ShiftAdmin(ReadOnlyAdmin):
-    # Starting and ending a shift is a broadcast event (and ending stops position sharing): the
-    # field app and duty map do it through coordination.services, so the admin only reads.
+    # Starting and ending a shift is a broadcast event (and ending stops position sharing), so the
+    # admin only reads, except for ending a shift someone forgot, through the same service.
     list_display = ("team", "started_at", "ended_at", "status", "started_by")
     list_filter = ("status", "team", ("ended_at", admin.EmptyFieldListFilter), "started_at")
     date_hierarchy = "started_at"
     list_select_related = ("team", "started_by")
+    actions = ["end_shifts"]
+
+    @admin.action(description=_("Avsluta valda pass"))
+    def end_shifts(self, request: HttpRequest, queryset: QuerySet[Shift]) -> None:
+        """End each selected active shift through shift_end, so its event reaches every map."""
+        ended = 0
+        for shift in queryset.filter(ended_at__isnull=True):
+            try:
+                shift_end(user=request.user, shift_id=shift.pk)
+                ended += 1
+            except ServiceError as error:
+                self.message_user(request, f"{shift}: {error.message}", messages.ERROR)
+        self.message_user(
+            request,
+            ngettext("%(count)d pass avslutades.", "%(count)d pass avslutades.", ended) % {"count": ended},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(SituationNote)

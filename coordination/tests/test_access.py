@@ -39,6 +39,10 @@ def person(world, who: str):
         return world.erik
     if who == "superuser":
         return User.objects.create_superuser("root", password="pw")
+    if who == "system owner (admin membership)":
+        owner = User.objects.create_user("owner", password="pw")
+        Membership.objects.create(user=owner, organization=world.municipality, role=Role.ADMIN)
+        return owner
     if who == "anonymous":
         return AnonymousUser()
     return getattr(world, who)
@@ -84,7 +88,8 @@ MATRIX = {
     "erik also walking with Centrum": "1110101 10 01 110 10101 10 01",
     "frida":                          "1100000 01 00 000 00000 00 11",
     "gustav":                         "1000000 00 00 000 00000 00 00",
-    "superuser":                      "1000000 00 00 000 00000 11 10",
+    "superuser":                      "1000000 00 11 000 00000 11 10",
+    "system owner (admin membership)": "1000000 00 11 000 00000 11 10",
     "anonymous":                      "1000000 00 00 000 00000 00 00",
 }
 # fmt: on

@@ -10,8 +10,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from coordination.models import DeviceToken, Event, SituationNote
-from coordination.services import device_token_issue
+from coordination.models import DeviceToken, Event, LatestPosition, Shift, SituationNote
+from coordination.services import device_token_issue, position_record, shift_start
 from maps.models import Activity
 
 User = get_user_model()
@@ -298,3 +298,19 @@ def test_activities_cannot_be_deleted_in_the_admin(root_client, world):
     activity = announce(world, None)
 
     assert root_client.get(url(Activity, "delete", activity.pk)).status_code == 403
+
+
+def test_the_end_shifts_action_ends_a_forgotten_shift_through_the_service(root_client, world):
+    shift_start(user=world.alice, client_id="s1")
+    position_record(user=world.alice, client_id="p1", lat=58.27, lon=11.44, recorded_at=timezone.now())
+    shift = Shift.objects.get()
+
+    response = root_client.post(
+        url(Shift, "changelist"), {"action": "end_shifts", "_selected_action": [shift.pk]}, follow=True
+    )
+
+    assert response.status_code == 200
+    shift.refresh_from_db()
+    assert shift.ended_at is not None
+    assert Event.objects.filter(kind="shift", data__active=False).count() == 1
+    assert LatestPosition.objects.count() == 0
