@@ -1,3 +1,31 @@
-"""URLs (filled in by the feature that owns them)."""
+"""URLs of the REST API, the activity feeds and the phone-tracker endpoints."""
 
-urlpatterns: list = []
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView
+
+from coordination.api import docs, errors, tracker, views
+from maps import feeds
+
+urlpatterns = [
+    path("api/snapshot/", views.SnapshotView.as_view(), name="api-snapshot"),
+    path("api/events/", views.EventsView.as_view(), name="api-events"),
+    path("api/activities.geojson", feeds.ActivitiesGeoJSONView.as_view(), name="api-activities-geojson"),
+    path("api/activities.ics", feeds.ActivitiesICalendarView.as_view(), name="api-activities-ics"),
+    path("api/notes/", views.NotesView.as_view(), name="api-notes"),
+    path("api/notes/<int:pk>/acknowledge/", views.NoteAcknowledgeView.as_view(), name="api-note-acknowledge"),
+    path("api/alerts/", views.AlertsView.as_view(), name="api-alerts"),
+    path("api/alerts/<int:pk>/acknowledge/", views.AlertAcknowledgeView.as_view(), name="api-alert-acknowledge"),
+    path("api/alerts/<int:pk>/resolve/", views.AlertResolveView.as_view(), name="api-alert-resolve"),
+    path("api/chat/", views.ChatView.as_view(), name="api-chat"),
+    path("api/activities/", views.ActivitiesView.as_view(), name="api-activities"),
+    path("api/activities/<int:pk>/", views.ActivityView.as_view(), name="api-activity"),
+    path("api/activities/<int:pk>/open/", views.ActivityOpenView.as_view(), name="api-activity-open"),
+    path("api/activities/<int:pk>/close/", views.ActivityCloseView.as_view(), name="api-activity-close"),
+    path("api/activities/<int:pk>/cancel/", views.ActivityCancelView.as_view(), name="api-activity-cancel"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", docs.api_docs, name="api-docs"),
+    path("track/osmand/", tracker.OsmAndView.as_view(), name="track-osmand"),
+    path("track/owntracks/", tracker.OwnTracksView.as_view(), name="track-owntracks"),
+    # Last: any other /api/ or /track/ address is a JSON 404, never Django's HTML page.
+    re_path(r"^(?:api|track)/", errors.not_found),
+]
