@@ -134,16 +134,42 @@ LEAFLET_CONFIG = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Bearer first: DRF takes the first class's challenge, so a request without credentials is a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "coordination.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["coordination.api.parsers.LimitedJSONParser"],
+    # JSON only: no browsable HTML on API routes.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["coordination.api.parsers.WriteThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "write": env_str("API_WRITE_RATE", "120/min"),
+        "track": env_str("API_TRACK_RATE", "600/min"),
+    },
+    "EXCEPTION_HANDLER": "coordination.api.errors.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Närvaro API",
-    "DESCRIPTION": "Live situation picture, events, activity feeds and tracker endpoints.",
+    "DESCRIPTION": "Live situation picture, events, activity feeds and tracker endpoints. "
+    "Errors are JSON {code, message, field?}. See docs/api.md.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is public (it says nothing about the data); the operations check access themselves.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coordination.api.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "NoteStatusEnum": "coordination.models.SituationNote.Status",
+        "AlertStatusEnum": "coordination.models.Alert.Status",
+        "ActivityStatusEnum": "maps.models.Activity.Status",
+    },
 }
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
