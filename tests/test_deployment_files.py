@@ -1,0 +1,34 @@
+"""The files a deployer reads stay in step with the code: compose, .env.example, settings."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_setting_read_from_the_environment_is_listed_in_env_example():
+    settings_source = (ROOT / "config" / "settings.py").read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z_]+)"', settings_source))
+    listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), flags=re.M))
+    assert read, "settings.py reads nothing from the environment?"
+    assert read - listed == set()
+
+
+def test_compose_runs_postgis_redis_and_the_app_under_daphne():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"db", "redis", "app"}
+    assert services["db"]["image"].startswith("postgis/postgis:")
+    assert services["redis"]["image"].startswith("redis:")
+    assert "daphne" in services["app"]["command"] and "config.asgi:application" in services["app"]["command"]
+    assert services["app"]["environment"]["DATABASE_URL"].startswith("postgis://")
+    assert set(services["app"]["depends_on"]) == {"db", "redis"}
+
+
+def test_the_ci_script_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in readme.split("## What runs where")[0]
+    assert [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))] == ["make test"]
