@@ -17,9 +17,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from coordination import access, groups, selectors, services
-from coordination.errors import Invalid, ServiceError
+from coordination.errors import Invalid, NotSaved, RateLimited, ServiceError, TooLarge
 from coordination.events import event_frame
-from coordination.stream import NotSaved, stream
+from coordination.stream import stream
 
 log = logging.getLogger(__name__)
 
@@ -128,12 +128,11 @@ class BaseConsumer(AsyncWebsocketConsumer):
         try:
             size = len(raw.encode() if isinstance(raw, str) else raw or b"")
             if size > settings.WS_MAX_FRAME_BYTES:
-                raise ServiceErrorWithCode(
-                    "too_large",
-                    _("Meddelandet är för stort (högst %(max)d byte).") % {"max": settings.WS_MAX_FRAME_BYTES},
+                raise TooLarge(
+                    _("Meddelandet är för stort (högst %(max)d byte).") % {"max": settings.WS_MAX_FRAME_BYTES}
                 )
             if not self.bucket.take():
-                raise ServiceErrorWithCode("rate_limited", _("För många meddelanden; vänta en stund."))
+                raise RateLimited(_("För många meddelanden; vänta en stund."))
             try:
                 frame = orjson.loads(raw)
             except orjson.JSONDecodeError:
@@ -230,14 +229,6 @@ class BaseConsumer(AsyncWebsocketConsumer):
         """Re-read roles and shifts (a team's shift started or ended) and rejoin the right groups."""
         self.viewer = await database_sync_to_async(access.viewer_for)(self.user)
         await self._join(self.groups_for(self.viewer))
-
-
-class ServiceErrorWithCode(ServiceError):
-    """A protocol-level refusal (too_large, rate_limited) with its own code."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 class FieldConsumer(BaseConsumer):

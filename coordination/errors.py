@@ -31,3 +31,20 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     code = "conflict"
     status = 409
+
+
+class TooLarge(ServiceError):
+    code = "too_large"
+    status = 413
+
+
+class RateLimited(ServiceError):
+    code = "rate_limited"
+    status = 429
+
+
+class NotSaved(ServiceError):
+    """Storing failed for a reason that is not the sender's: keep the item queued and retry."""
+
+    code = "not_saved"
+    status = 503

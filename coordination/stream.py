@@ -8,23 +8,19 @@ once its batch has committed.
 """
 
 import asyncio
+import contextlib
 import logging
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from coordination import services
-from coordination.errors import ServiceError
+from coordination.errors import NotSaved
 from coordination.services import PositionIn, PositionOut
 
 log = logging.getLogger(__name__)
 
 COVERAGE_EVERY_S = 2.0
-
-
-class NotSaved(ServiceError):
-    code = "not_saved"
-    status = 503
 
 
 class PositionStream:
@@ -62,10 +58,8 @@ class PositionStream:
         last_coverage = 0.0
         loop = asyncio.get_running_loop()
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=flush_s)
-            except TimeoutError:
-                pass
             self._wake.clear()
             await self.flush()
             if loop.time() - last_coverage >= COVERAGE_EVERY_S:
