@@ -89,7 +89,7 @@ def activities_calendar(features: list[dict], *, host: str, stamp: datetime, nam
     # Calendar apps that honour these poll hourly; the ETag makes an unchanged poll a 304.
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
-    first, last = None, timezone.localdate() + timedelta(days=730)
+    first, last = None, timezone.localdate() + timedelta(days=5 * 365)
     for feature in features:
         props = feature["properties"]
         starts_at = datetime.fromisoformat(props["starts_at"]).astimezone(zone)
