@@ -8,7 +8,6 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 from coordination.errors import ServiceError
 
@@ -77,6 +76,9 @@ def _first_error(detail, field: str | None = None) -> tuple[str | None, str]:
 
 def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's EXCEPTION_HANDLER: ServiceError by its status, DRF errors by theirs, anything else a JSON 500."""
+    # Imported here: rest_framework.views reads the parser setting, and the parsers import this module.
+    from rest_framework.views import set_rollback
+
     set_rollback()
     if isinstance(exc, ServiceError):
         response = Response(error_body(exc.code, exc.message, exc.field, **getattr(exc, "extra", {})), exc.status)
