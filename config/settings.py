@@ -111,7 +111,6 @@ WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 8192)
 WS_MAX_FRAMES_PER_SECOND = env_int("WS_MAX_FRAMES_PER_SECOND", 20)
 POSITION_FLUSH_MS = env_int("POSITION_FLUSH_MS", 250)
 POSITION_FLUSH_ROWS = env_int("POSITION_FLUSH_ROWS", 500)
-BROADCAST_TICK_MS = env_int("BROADCAST_TICK_MS", 500)
 # "naive" switches to one transaction and one group_send per position (the bench's peer).
 POSITION_PIPELINE = env_str("POSITION_PIPELINE", "batched")
 if POSITION_PIPELINE not in ("batched", "naive"):

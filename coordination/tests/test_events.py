@@ -221,9 +221,10 @@ def test_a_rolled_back_write_publishes_nothing_and_leaves_no_rows(world):
 def test_seqs_are_distinct_and_commit_in_seq_order_under_concurrent_writers(world):
     """Four people write at once through real transactions.
 
-    Two views of the commit order must both equal seq order: the order in which each writer's
-    on_commit ran, and what an observer sees: every snapshot of the log is a prefix of the final
-    log, so a client that saw seq N never later finds a committed event below N.
+    What an observer sees must follow seq order: every snapshot of the log is a prefix of the final
+    log, so a client that saw seq N never later finds a committed event below N. (The order in
+    which the writers' on_commit callbacks run is not evidence either way: a thread can be put to
+    sleep between its COMMIT and its callback.)
     """
     for team, user in ((world.harbour_team, world.alice), (world.centre_team, world.charlie)):
         Shift.objects.create(team=team, started_by=user)
@@ -241,7 +242,6 @@ def test_seqs_are_distinct_and_commit_in_seq_order_under_concurrent_writers(worl
             rng = random.Random(name)
             for i in range(per_writer):
                 with transaction.atomic():
-                    # Registered first, so it runs right at commit, before the (slower) publish.
                     written: dict[str, int] = {}
                     transaction.on_commit(lambda written=written: _record(written["seq"]))
                     written["seq"] = write(f"{name}-{i}").seq
@@ -293,7 +293,7 @@ def test_seqs_are_distinct_and_commit_in_seq_order_under_concurrent_writers(worl
     assert (SituationNote.objects.count(), ChatMessage.objects.count()) == (25 + 13, 25 + 25 + 12)
     assert len(snapshots) > 1
     assert [s for s in snapshots if s != final[: len(s)]] == []
-    assert committed == final
+    assert sorted(committed) == final  # each committed write ran its on_commit once
 
 
 @pytest.mark.django_db(transaction=True)
