@@ -11,6 +11,7 @@ import time
 from datetime import datetime
 
 import orjson
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -84,6 +85,18 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
     def groups_for(self, viewer: access.Viewer) -> list[str]:
         raise NotImplementedError
+
+    async def dispatch(self, message: dict) -> None:
+        """Run the handler of a socket or channel-layer message (channels' dispatch, minus one hop).
+
+        Channels closes stale database connections in a thread before every message; that is one
+        thread round trip per event per socket (a quarter of the server's time under load in the
+        bench). Every query here goes through database_sync_to_async, which closes them itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # --- connection -----------------------------------------------------------------------------
 
