@@ -1,0 +1,394 @@
+"""One load-generator process: real WebSocket clients over loopback (asyncio + websockets).
+
+Started by bench/run.py with a JSON plan file. It connects its field devices and duty viewers
+(each sends `hello` first), prints READY, waits for `GO <epoch>` on stdin, then for `duration`
+seconds sends a position from every device every `period` seconds (a small random walk inside
+Lysekil) and now and then a note, alert or team chat; it then waits `drain` seconds for the last
+acks and events, closes every socket and writes its measurements as JSON to the plan's `out`.
+
+Nothing here talks to anything but 127.0.0.1, and every loop ends by the plan's deadlines.
+
+    python bench/load.py PLAN.json
+"""
+
+import asyncio
+import json
+import random
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+
+import orjson
+from websockets.asyncio.client import connect
+
+HIST_MS = 60_000  # latency histogram: 1 ms buckets up to 60 s, then one overflow bucket
+LYSEKIL = (58.274, 11.435)
+BOX = (58.262, 58.286, 11.415, 11.455)  # lat min/max, lon min/max: the town centre and harbour
+
+
+def histogram() -> list[int]:
+    return [0] * (HIST_MS + 1)
+
+
+def hist_add(hist: list[int], seconds: float) -> None:
+    ms = int(seconds * 1000)
+    hist[min(max(ms, 0), HIST_MS)] += 1
+
+
+_epoch_cache: dict[str, float] = {}
+
+
+def epoch(iso: str) -> float:
+    """Seconds since the epoch of an ISO 8601 time; cached, since every viewer sees the same strings."""
+    value = _epoch_cache.get(iso)
+    if value is None:
+        if len(_epoch_cache) > 500_000:
+            _epoch_cache.clear()
+        value = _epoch_cache[iso] = datetime.fromisoformat(iso).timestamp()
+    return value
+
+
+def audience_of(event: dict) -> str:
+    """The audience of an event frame as the server filed it (frames do not carry it)."""
+    kind = event.get("kind")
+    if kind == "chat":
+        return "chat." + str(event["data"].get("channel"))
+    if kind in ("coverage", "activity"):
+        return "public"
+    return "staff"
+
+
+class Stats:
+    def __init__(self, start_at: float, seconds: int) -> None:
+        self.start_at = start_at
+        self.sent = {"position": 0, "note": 0, "alert": 0, "chat": 0}
+        self.acked = {"position": 0, "note": 0, "alert": 0, "chat": 0}
+        self.errors: dict[str, int] = {}
+        self.ack_hist = histogram()
+        self.pos_hist = histogram()
+        self.rare_hist = histogram()  # ack latency of notes/alerts/chat (viewer latency is joined later)
+        self.ack_timeline = [0] * (seconds + 1)
+        self.pos_seqs: list[int] = []
+        self.rare_acked: list[tuple[str, int, float]] = []
+        self.team_last_acked: dict[int, float] = {}
+        self.connect_failures = 0
+        self.connect_errors: dict[str, int] = {}
+        self.device_disconnects = 0
+        self.device_event_frames = 0
+        self.device_event_bytes = 0
+
+
+class Device:
+    def __init__(self, spec: dict, plan: dict, stats: Stats) -> None:
+        self.user, self.team, self.token = spec["user"], spec["team"], spec["token"]
+        self.url = f"ws://127.0.0.1:{spec['port']}/ws/field/"
+        self.plan, self.stats = plan, stats
+        self.ws = None
+        self.pending: dict[str, tuple[str, float, float]] = {}  # id -> (kind, sent at, recorded_at)
+        self.lat = LYSEKIL[0] + random.uniform(-0.008, 0.008)
+        self.lon = LYSEKIL[1] + random.uniform(-0.015, 0.015)
+        self.n = 0
+
+    async def open(self) -> bool:
+        try:
+            self.ws = await connect(
+                self.url,
+                additional_headers={"Authorization": f"Bearer {self.token}"},
+                max_size=None,
+                compression=None,
+                ping_interval=None,
+                open_timeout=30,
+            )
+            await self.ws.send(orjson.dumps({"type": "hello", "last_seq": self.plan["head"]}).decode())
+        except Exception as error:  # noqa: BLE001 - a refused or timed-out handshake is counted, not fatal
+            self.stats.connect_failures += 1
+            self.stats.connect_errors[type(error).__name__ + ": " + str(error)[:80]] = (
+                self.stats.connect_errors.get(type(error).__name__ + ": " + str(error)[:80], 0) + 1
+            )
+            self.ws = None
+            return False
+        return True
+
+    async def read(self) -> None:
+        stats = self.stats
+        try:
+            async for message in self.ws:
+                if message.startswith('{"type":"ack"'):
+                    now = time.time()
+                    frame = orjson.loads(message)
+                    kind, sent, recorded = self.pending.pop(frame["id"], ("?", now, 0.0))
+                    if kind == "?":
+                        continue
+                    stats.acked[kind] += 1
+                    if kind == "position":
+                        hist_add(stats.ack_hist, now - sent)
+                        stats.pos_seqs.append(frame["seq"])
+                        if recorded > stats.team_last_acked.get(self.team, 0.0):
+                            stats.team_last_acked[self.team] = recorded
+                        second = int(now - stats.start_at)
+                        if 0 <= second < len(stats.ack_timeline):
+                            stats.ack_timeline[second] += 1
+                    else:
+                        hist_add(stats.rare_hist, now - sent)
+                        stats.rare_acked.append((kind, frame["seq"], sent))
+                elif message.startswith('{"type":"error"'):
+                    frame = orjson.loads(message)
+                    self.pending.pop(frame.get("id"), None)
+                    stats.errors[frame["code"]] = stats.errors.get(frame["code"], 0) + 1
+                else:
+                    stats.device_event_frames += 1
+                    stats.device_event_bytes += len(message)
+        except Exception:  # noqa: BLE001 - a socket the server closed ends its reader; counted below
+            pass
+        if not self.plan.get("closing"):
+            stats.device_disconnects += 1
+
+    async def send(self, frame: dict, kind: str, recorded: float = 0.0) -> None:
+        if self.ws is None:
+            return
+        frame["id"] = f"{self.plan['run']}-{self.user}-{self.n}"
+        self.n += 1
+        now = time.time()
+        self.pending[frame["id"]] = (kind, now, recorded)
+        self.stats.sent[kind] += 1
+        try:
+            await self.ws.send(orjson.dumps(frame).decode())
+        except Exception:  # noqa: BLE001 - a send on a closed socket is not an ack; nothing to count
+            self.pending.pop(frame["id"], None)
+
+    async def position(self) -> None:
+        self.lat = min(max(self.lat + random.gauss(0, 0.00008), BOX[0]), BOX[1])
+        self.lon = min(max(self.lon + random.gauss(0, 0.00015), BOX[2]), BOX[3])
+        now = datetime.now(UTC)
+        await self.send(
+            {
+                "type": "position",
+                "lat": round(self.lat, 6),
+                "lon": round(self.lon, 6),
+                "accuracy": round(random.uniform(4, 25), 1),
+                "recorded_at": now.isoformat(),
+            },
+            "position",
+            now.timestamp(),
+        )
+
+    async def rare(self) -> None:
+        pick = random.random()
+        if pick < 0.5:
+            frame = {
+                "type": "note",
+                "category": random.choice(["gathering", "positive", "unsafe_place"]),
+                "severity": random.choice([1, 2]),
+                "text": "Samling vid bänkarna, lugnt läge.",
+                "lat": round(self.lat, 6),
+                "lon": round(self.lon, 6),
+                "youth_count": random.randint(2, 15),
+            }
+            await self.send(frame, "note")
+        elif pick < 0.75:
+            await self.send({"type": "alert", "text": "Behöver stöd vid busstationen."}, "alert")
+        else:
+            await self.send({"type": "chat", "channel": f"team.{self.team}", "text": "Vi går mot hamnen."}, "chat")
+
+    async def run(self, start_at: float, end_at: float) -> None:
+        period = self.plan["period"]
+        at = start_at + random.uniform(0, period)
+        while at < end_at and self.ws is not None:
+            delay = at - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self.position()
+            at += period
+            # Behind schedule (the generator itself is overloaded): skip, never burst to catch up.
+            while at < time.time() - period:
+                at += period
+
+
+class Viewer:
+    def __init__(self, spec: dict, plan: dict, start_at_box: list) -> None:
+        self.user, self.token = spec["user"], spec["token"]
+        self.url = f"ws://127.0.0.1:{spec['port']}/ws/ops/"
+        self.plan = plan
+        self.start_at_box = start_at_box
+        self.ws = None
+        self.pos_hist = histogram()
+        self.seen: dict[int, float] = {}  # team -> newest recorded_at seen
+        self.rare_seen: list[tuple[int, float]] = []
+        self.known: dict[str, int] = {}
+        self.last_seq = 0
+        self.order_violations = 0
+        self.global_out_of_order = 0
+        self.resyncs = 0
+        self.frames = 0
+        self.bytes = 0
+        self.stayed = True
+        self.failed = False
+
+    async def open(self) -> bool:
+        try:
+            self.ws = await connect(
+                self.url,
+                additional_headers={"Authorization": f"Bearer {self.token}"},
+                max_size=None,
+                compression=None,
+                ping_interval=None,
+                open_timeout=30,
+            )
+            await self.ws.send(orjson.dumps({"type": "hello", "last_seq": self.plan["head"]}).decode())
+        except Exception:  # noqa: BLE001 - a refused or timed-out handshake is counted, not fatal
+            self.failed = True
+            self.stayed = False
+            return False
+        return True
+
+    async def read(self) -> None:
+        try:
+            async for message in self.ws:
+                now = time.time()
+                self.frames += 1
+                self.bytes += len(message)
+                frame = orjson.loads(message)
+                kind = frame.get("type")
+                if kind == "resync":
+                    self.resyncs += 1
+                    continue
+                if kind != "event":
+                    continue
+                seq = frame["seq"]
+                audience = audience_of(frame)
+                if seq <= self.known.get(audience, 0):
+                    self.order_violations += 1
+                self.known[audience] = seq
+                if seq <= self.last_seq:
+                    self.global_out_of_order += 1
+                self.last_seq = max(self.last_seq, seq)
+                event_kind = frame["kind"]
+                measuring = self.start_at_box[0] is not None and now >= self.start_at_box[0]
+                if event_kind == "positions":
+                    seen = self.seen
+                    for team in frame["data"]["teams"]:
+                        recorded = epoch(team["recorded_at"])
+                        if measuring:
+                            hist_add(self.pos_hist, now - recorded)
+                        if recorded > seen.get(team["team"], 0.0):
+                            seen[team["team"]] = recorded
+                elif event_kind in ("note", "alert", "chat"):
+                    self.rare_seen.append((seq, now))
+        except Exception:  # noqa: BLE001 - a socket the server closed ends its reader; counted below
+            pass
+        if not self.plan.get("closing"):
+            self.stayed = False
+
+
+async def gather_bounded(coros, rate: float) -> None:
+    """Start `coros` at most `rate` per second (a connection storm would measure the storm)."""
+    tasks = []
+    for i, coro in enumerate(coros):
+        tasks.append(asyncio.create_task(coro))
+        if rate and (i + 1) % max(1, int(rate / 20)) == 0:
+            await asyncio.sleep(0.05)
+    await asyncio.gather(*tasks)
+
+
+async def main(plan: dict) -> None:
+    duration, drain = plan["duration"], plan["drain"]
+    start_box: list = [None]
+    stats = Stats(0.0, int(duration) + 1)
+    devices = [Device(spec, plan, stats) for spec in plan["devices"]]
+    viewers = [Viewer(spec, plan, start_box) for spec in plan["viewers"]]
+    readers = []
+
+    async def open_device(device: Device) -> None:
+        if await device.open():
+            readers.append(asyncio.create_task(device.read()))
+
+    async def open_viewer(viewer: Viewer) -> None:
+        if await viewer.open():
+            readers.append(asyncio.create_task(viewer.read()))
+
+    opened_at = time.time()
+    await gather_bounded([open_viewer(v) for v in viewers], plan["connect_rate"])
+    await gather_bounded([open_device(d) for d in devices], plan["connect_rate"])
+    connected = sum(d.ws is not None for d in devices) + sum(v.ws is not None for v in viewers)
+    print(f"READY {connected} {time.time() - opened_at:.1f}", flush=True)
+
+    # Wait (bounded) for the coordinator's GO with the common start time.
+    line = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline), 600)
+    start_at = float(line.split()[1])
+    stats.start_at = start_at
+    start_box[0] = start_at + plan.get("warmup", 0)
+    end_at = start_at + duration
+
+    senders = [asyncio.create_task(d.run(start_at, end_at)) for d in devices]
+
+    async def rare_loop() -> None:
+        rate = plan["rare_per_s"]
+        live = [d for d in devices if d.ws is not None]
+        if not rate or not live:
+            return
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        while True:
+            await asyncio.sleep(random.expovariate(rate))
+            if time.time() >= end_at:
+                return
+            await random.choice(live).rare()
+
+    senders.append(asyncio.create_task(rare_loop()))
+    await asyncio.wait_for(asyncio.gather(*senders, return_exceptions=True), duration + 60)
+    await asyncio.sleep(max(0.0, end_at - time.time()))  # a viewers-only generator has no senders
+    # Drain: acks and events of the last positions (bounded).
+    drain_until = time.time() + drain
+    while time.time() < drain_until and any(d.pending for d in devices):
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(max(0.0, min(3.0, drain_until - time.time())))
+    plan["closing"] = True
+    unanswered = sum(len(d.pending) for d in devices)
+    await asyncio.gather(*[c.ws.close() for c in [*devices, *viewers] if c.ws is not None], return_exceptions=True)
+    for task in readers:
+        task.cancel()
+
+    result = {
+        "sent": stats.sent,
+        "acked": stats.acked,
+        "errors": stats.errors,
+        "unanswered": unanswered,
+        "connect_failures": stats.connect_failures + sum(v.failed for v in viewers),
+        "connect_errors": stats.connect_errors,
+        "device_disconnects": stats.device_disconnects,
+        "device_event_frames": stats.device_event_frames,
+        "device_event_bytes": stats.device_event_bytes,
+        "ack_hist": stats.ack_hist,
+        "rare_ack_hist": stats.rare_hist,
+        "ack_timeline": stats.ack_timeline,
+        "pos_seqs": stats.pos_seqs,
+        "rare_acked": stats.rare_acked,
+        "team_last_acked": stats.team_last_acked,
+        "viewers": [
+            {
+                "user": v.user,
+                "stayed": v.stayed,
+                "pos_hist": v.pos_hist,
+                "seen": v.seen,
+                "rare_seen": v.rare_seen,
+                "order_violations": v.order_violations,
+                "global_out_of_order": v.global_out_of_order,
+                "resyncs": v.resyncs,
+                "frames": v.frames,
+                "bytes": v.bytes,
+            }
+            for v in viewers
+        ],
+    }
+    with open(plan["out"], "wb") as f:
+        f.write(orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS))
+    print("DONE", flush=True)
+
+
+if __name__ == "__main__":
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    with open(sys.argv[1]) as f:
+        plan = json.load(f)
+    random.seed(plan.get("seed"))
+    asyncio.run(main(plan))

@@ -1,0 +1,569 @@
+"""Närvaro bench: how far one machine goes, ours (batched) against the naive Channels pipeline.
+
+    python bench/run.py --quick        # make bench: both variants at one load, two Daphnes (minutes)
+    python bench/run.py --full         # make bench-full: the sweep, the 5-minute target hold, the plot
+    python bench/run.py --devices 1000 --viewers 10 --duration 60 --variants batched,naive
+
+Each run starts fresh Daphne process(es) with POSITION_PIPELINE set, separate load-generator
+processes (bench/load.py) with real WebSocket clients over 127.0.0.1, measures, checks every
+acked write against the bench database, stops everything, prints a table and writes JSON to
+bench/results/. See bench/README.md.
+"""
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from server import BENCH_DB, PY, ROOT, Servers, base_url, bench_env, database_prepare, psql
+
+RESULTS = ROOT / "bench" / "results"
+SOCKETS_PER_GENERATOR = 2500
+# New sockets per second over all generators; Daphne drops a handshake not accepted within 5 s.
+CONNECTS_PER_S = 150
+BASE_PORT = int(os.environ.get("BENCH_PORT", "8790"))
+
+
+# --- measurements ---------------------------------------------------------------------------------
+
+
+def merge(hists: list[list[int]]) -> list[int]:
+    total = [0] * len(hists[0]) if hists else [0]
+    for hist in hists:
+        for i, n in enumerate(hist):
+            if n:
+                total[i] += n
+    return total
+
+
+def percentiles(hist: list[int]) -> dict:
+    """p50/p95/p99/max in ms from a 1 ms histogram (the last bucket is 60 s or more)."""
+    count = sum(hist)
+    if not count:
+        return {"n": 0, "p50": None, "p95": None, "p99": None, "max": None}
+    out = {"n": count}
+    for name, q in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
+        rank, seen = math.ceil(q * count), 0
+        for ms, n in enumerate(hist):
+            seen += n
+            if seen >= rank:
+                out[name] = ms
+                break
+    out["max"] = max(ms for ms, n in enumerate(hist) if n)
+    return out
+
+
+def hist_of(samples: list[float]) -> list[int]:
+    hist = [0] * 60_001
+    for seconds in samples:
+        hist[min(max(int(seconds * 1000), 0), 60_000)] += 1
+    return hist
+
+
+def db_count(sql: str) -> int:
+    return int(psql(sql, BENCH_DB) or 0)
+
+
+def count_in(table: str, seqs: list[int]) -> int:
+    """How many of `seqs` are rows of `table` (in chunks: psql's command line has a limit)."""
+    found = 0
+    for i in range(0, len(seqs), 20_000):
+        chunk = ",".join(map(str, seqs[i : i + 20_000]))
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+            f.write(f"select count(*) from {table} where seq = any('{{{chunk}}}'::bigint[]);")
+        try:
+            found += _count_file(f.name)
+        finally:
+            os.unlink(f.name)
+    return found
+
+
+def _count_file(path: str) -> int:
+    parsed = urlparse(base_url())
+    command = ["psql", "-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 5432), "-qtA"]
+    command += ["-U", parsed.username or "postgres", "-d", BENCH_DB, "-f", path]
+    env = dict(os.environ)
+    if parsed.password:
+        env["PGPASSWORD"] = parsed.password
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env, timeout=120).stdout
+    return int(out.strip() or 0)
+
+
+# --- one run ----------------------------------------------------------------------------------------
+
+
+def population(devices: int, viewers: int) -> dict:
+    subprocess.run(
+        [PY, str(ROOT / "bench" / "setup.py"), str(devices), str(viewers)],
+        check=True,
+        env=bench_env(CHANNEL_PREFIX="bench_setup"),
+        cwd=ROOT,
+        timeout=1800,
+    )
+    return json.loads((RESULTS / "population.json").read_text())
+
+
+def run_once(
+    pop: dict,
+    *,
+    variant: str,
+    devices: int,
+    viewers: int,
+    period: float,
+    duration: int,
+    warmup: int,
+    servers: int = 1,
+    rare_per_s: float = 1.0,
+    profile: bool = False,
+    layer: str = "core",
+) -> dict:
+    """Serve with fresh Daphne(s), drive the load, check against the database; return the figures."""
+    run = "b" + uuid.uuid4().hex[:7]
+    ports = [BASE_PORT + i for i in range(servers)]
+    print(
+        f"\n== {variant}: {devices} devices / {period:g} s, {viewers} viewers, {servers} daphne, "
+        f"{duration} s (run {run})",
+        flush=True,
+    )
+    head = db_count("select coalesce(max(seq), 0) from coordination_event")
+    srv = Servers(ports, variant=variant, prefix=f"bench_{run}", log_dir=RESULTS, layer=layer)
+    gens: list[subprocess.Popen] = []
+    try:
+        time.sleep(2)
+        rss_base = srv.rss()
+        # Devices of one team go to one generator; devices alternate between the ports.
+        device_specs = [dict(d, port=ports[i % servers]) for i, d in enumerate(pop["devices"][:devices])]
+        viewer_specs = [dict(v, port=ports[i % servers]) for i, v in enumerate(pop["viewers"][:viewers])]
+        n_gen = max(1, math.ceil(len(device_specs) / SOCKETS_PER_GENERATOR))
+        per = math.ceil(len(device_specs) / n_gen / 4) * 4
+        plans = []
+        for g in range(n_gen + 1):  # the last generator holds the viewers alone
+            part = device_specs[g * per : (g + 1) * per] if g < n_gen else []
+            plans.append(
+                {
+                    "run": run,
+                    "head": head,
+                    "period": period,
+                    "duration": duration,
+                    "warmup": warmup,
+                    "drain": 20,
+                    "connect_rate": CONNECTS_PER_S / (n_gen + 1),
+                    "seed": g,
+                    "rare_per_s": rare_per_s * len(part) / max(1, len(device_specs)),
+                    "devices": part,
+                    "viewers": viewer_specs if g == n_gen else [],
+                    "out": str(RESULTS / f"{run}-gen{g}.json"),
+                }
+            )
+        for plan in plans:
+            path = RESULTS / f"{run}-plan{len(gens)}.json"
+            path.write_text(json.dumps(plan))
+            gens.append(
+                subprocess.Popen(
+                    [PY, str(ROOT / "bench" / "load.py"), str(path)],
+                    cwd=ROOT,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        connected = 0
+        for gen in gens:
+            line = gen.stdout.readline()  # READY n seconds (the generator bounds its own connects)
+            if not line.startswith("READY"):
+                raise RuntimeError(f"a generator failed before READY: {line!r}")
+            connected += int(line.split()[1])
+        time.sleep(3)  # idle: every socket connected and said hello, nothing sent yet
+        rss_idle = srv.rss()
+        start_at = time.time() + 1
+        for gen in gens:
+            gen.stdin.write(f"GO {start_at}\n")
+            gen.stdin.flush()
+        time.sleep(max(0.0, start_at + warmup - time.time()))
+        gen_ps = [psutil.Process(g.pid) for g in gens]
+        cpu0, gen0, t0 = srv.cpu_seconds(), sum(sum(p.cpu_times()[:2]) for p in gen_ps), time.time()
+        machine0 = psutil.cpu_times()
+        spy = None
+        if profile:
+            spy = subprocess.Popen(
+                [
+                    str(Path(PY).parent / "py-spy"),
+                    "record",
+                    "--pid",
+                    str(srv.pids[0]),
+                    "--duration",
+                    str(max(5, duration - warmup - 5)),
+                    "--rate",
+                    "50",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(RESULTS / f"profile-{variant}-{devices}-{viewers}.txt"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        rss_peak = 0
+        while time.time() < start_at + duration:
+            rss_peak = max(rss_peak, srv.rss())
+            time.sleep(1)
+        window = time.time() - t0
+        cpu = (srv.cpu_seconds() - cpu0) / window
+        gen_cpu = (sum(sum(p.cpu_times()[:2]) for p in gen_ps) - gen0) / window
+        machine1 = psutil.cpu_times()
+        busy = (sum(machine1) - machine1.idle - machine1.iowait) - (sum(machine0) - machine0.idle - machine0.iowait)
+        machine_cpu = busy / window
+        rss_load = srv.rss()
+        alive = srv.alive()
+        for gen in gens:
+            gen.wait(timeout=duration + 240)
+        if spy:
+            spy.wait(timeout=120)
+    finally:
+        for gen in gens:
+            if gen.poll() is None:
+                gen.kill()
+        srv.stop()
+
+    outs = [json.loads(Path(p["out"]).read_text()) for p in plans]
+    return summarise(
+        run,
+        outs,
+        variant=variant if layer == "core" else f"{variant}+{layer}",
+        devices=devices,
+        viewers=viewers,
+        period=period,
+        duration=duration,
+        warmup=warmup,
+        servers=servers,
+        connected=connected,
+        rss_base=rss_base,
+        rss_idle=rss_idle,
+        rss_load=rss_load,
+        rss_peak=rss_peak,
+        cpu=cpu,
+        gen_cpu=gen_cpu,
+        machine_cpu=machine_cpu,
+        alive=alive,
+    )
+
+
+def summarise(run: str, outs: list[dict], **meta) -> dict:
+    duration, warmup = meta["duration"], meta["warmup"]
+    sent = {k: sum(o["sent"][k] for o in outs) for k in outs[0]["sent"]}
+    acked = {k: sum(o["acked"][k] for o in outs) for k in outs[0]["acked"]}
+    errors: dict[str, int] = {}
+    for o in outs:
+        for code, n in o["errors"].items():
+            errors[code] = errors.get(code, 0) + n
+    timeline = [sum(o["ack_timeline"][i] for o in outs) for i in range(len(outs[0]["ack_timeline"]))]
+    steady = timeline[warmup:duration]
+    sustained = sum(steady) / max(1, len(steady))
+    # The worst 10-second window in the steady part: a sustained rate does not sag.
+    windows = [sum(steady[i : i + 10]) / 10 for i in range(0, max(1, len(steady) - 9))]
+    pos_seqs = [s for o in outs for s in o["pos_seqs"]]
+    rows = count_in("coordination_positionreport", pos_seqs)
+    rows_run = db_count(f"select count(*) from coordination_positionreport where client_id like '{run}-%'")
+    rare_acked = [r for o in outs for r in o["rare_acked"]]
+    events_found = count_in("coordination_event", [seq for _, seq, _ in rare_acked])
+
+    viewers = [v for o in outs for v in o["viewers"]]
+    stayed = [v for v in viewers if v["stayed"]]
+    team_last: dict[str, float] = {}
+    for o in outs:
+        for team, at in o["team_last_acked"].items():
+            team_last[team] = max(team_last.get(team, 0.0), at)
+    pos_lost = sum(1 for v in stayed for team, at in team_last.items() if v["seen"].get(team, 0.0) < at - 1e-6)
+    rare_lat, rare_lost, chat_lat = [], 0, []
+    for v in stayed:
+        seen = dict((seq, t) for seq, t in v["rare_seen"])
+        for kind, seq, sent_at in rare_acked:
+            if seq in seen:
+                (chat_lat if kind == "chat" else rare_lat).append(seen[seq] - sent_at)
+            else:
+                rare_lost += 1
+    pos_lat = percentiles(merge([v["pos_hist"] for v in viewers]))
+    sockets = meta["connected"]
+    result = {
+        "run": run,
+        **{k: meta[k] for k in ("variant", "devices", "viewers", "period", "duration", "warmup", "servers")},
+        "offered_positions_per_s": meta["devices"] / meta["period"],
+        "positions_sent": sent["position"],
+        "positions_acked": acked["position"],
+        "positions_per_s_sustained": round(sustained, 1),
+        "positions_per_s_worst_10s": round(min(windows), 1) if windows else 0,
+        "positions_rows_of_acked": rows,
+        "positions_rows_of_run": rows_run,
+        "ack_latency_ms": percentiles(merge([o["ack_hist"] for o in outs])),
+        "position_latency_ms": pos_lat,
+        "note_alert_latency_ms": percentiles(hist_of(rare_lat)),
+        "chat_latency_ms": percentiles(hist_of(chat_lat)),
+        "rare_sent": {k: sent[k] for k in ("note", "alert", "chat")},
+        "rare_acked": {k: acked[k] for k in ("note", "alert", "chat")},
+        "lost": {
+            "acked_not_stored": (len(pos_seqs) - rows) + (len(rare_acked) - events_found),
+            "positions_not_seen": pos_lost,
+            "notes_alerts_chat_not_seen": rare_lost,
+        },
+        "errors": errors,
+        "unanswered": sum(o["unanswered"] for o in outs),
+        "connect_failures": sum(o["connect_failures"] for o in outs),
+        "device_disconnects": sum(o["device_disconnects"] for o in outs),
+        "viewers_stayed": len(stayed),
+        "order_violations": sum(v["order_violations"] for v in viewers),
+        "global_out_of_order": sum(v["global_out_of_order"] for v in viewers),
+        "resyncs": sum(v["resyncs"] for v in viewers),
+        "viewer_frames": sum(v["frames"] for v in viewers),
+        "viewer_mb": round(sum(v["bytes"] for v in viewers) / 1e6, 1),
+        "device_event_mb": round(sum(o["device_event_bytes"] for o in outs) / 1e6, 1),
+        "sockets": sockets,
+        "server_cpu_percent": round(meta["cpu"] * 100, 1),
+        "generator_cpu_percent": round(meta["gen_cpu"] * 100, 1),
+        "machine_cpu_percent": round(meta["machine_cpu"] * 100, 1),
+        "server_rss_mb": {
+            "base": round(meta["rss_base"] / 2**20, 1),
+            "idle": round(meta["rss_idle"] / 2**20, 1),
+            "load": round(meta["rss_load"] / 2**20, 1),
+            "peak": round(meta["rss_peak"] / 2**20, 1),
+        },
+        "rss_per_idle_socket_kb": round((meta["rss_idle"] - meta["rss_base"]) / max(1, sockets) / 1024, 1),
+        "rss_per_socket_under_load_kb": round((meta["rss_load"] - meta["rss_base"]) / max(1, sockets) / 1024, 1),
+        "server_alive": meta["alive"],
+    }
+    result["lost_total"] = sum(result["lost"].values())
+    print(row(result), flush=True)
+    return result
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+HEADER = (
+    "| variant | daphne | devices | viewers | offered/s | acked/s | worst 10 s | pos p50/p95/p99/max ms "
+    "| note+alert p50/p99 ms | lost | order | server CPU % | machine CPU % | RSS MB | KB/idle socket |"
+)
+RULE = "|" + "---|" * 15
+
+
+def fmt(p: dict, keys=("p50", "p95", "p99", "max")) -> str:
+    return "/".join("-" if p.get(k) is None else str(p[k]) for k in keys)
+
+
+def row(r: dict) -> str:
+    return (
+        f"| {r['variant']} | {r['servers']} | {r['devices']} | {r['viewers']} | {r['offered_positions_per_s']:g} "
+        f"| {r['positions_per_s_sustained']:g} | {r['positions_per_s_worst_10s']:g} "
+        f"| {fmt(r['position_latency_ms'])} | {fmt(r['note_alert_latency_ms'], ('p50', 'p99'))} "
+        f"| {r['lost_total']} | {r['order_violations']} | {r['server_cpu_percent']:g} | {r['machine_cpu_percent']:g} "
+        f"| {r['server_rss_mb']['load']:g} | {r['rss_per_idle_socket_kb']:g} |"
+    )
+
+
+def ratios(results: list[dict]) -> list[dict]:
+    """ours/naive for sustained positions/s and p99 at the same load (same devices, viewers, daphnes)."""
+    out = []
+    for ours in results:
+        if ours["variant"] != "batched":
+            continue
+        for naive in results:
+            same = all(naive[k] == ours[k] for k in ("devices", "viewers", "servers", "period"))
+            if naive["variant"] == "naive" and same:
+                p99o, p99n = ours["position_latency_ms"]["p99"], naive["position_latency_ms"]["p99"]
+                out.append(
+                    {
+                        "devices": ours["devices"],
+                        "viewers": ours["viewers"],
+                        "servers": ours["servers"],
+                        "positions_per_s": round(
+                            ours["positions_per_s_sustained"] / max(0.1, naive["positions_per_s_sustained"]), 2
+                        ),
+                        "p99": round(p99o / p99n, 3) if p99o is not None and p99n else None,
+                    }
+                )
+    return out
+
+
+def best_under_1s(results: list[dict], variant: str) -> dict | None:
+    """The highest sustained positions/s of `variant` at p99 < 1 s with nothing lost."""
+    ok = [
+        r
+        for r in results
+        if r["variant"] == variant
+        and r["position_latency_ms"]["p99"] is not None
+        and r["position_latency_ms"]["p99"] < 1000
+        and r["lost_total"] == 0
+    ]
+    return max(ok, key=lambda r: r["positions_per_s_sustained"], default=None)
+
+
+def report(results: list[dict], name: str, meta: dict) -> None:
+    print("\n" + HEADER + "\n" + RULE)
+    for r in results:
+        print(row(r))
+    rs = ratios(results)
+    for r in rs:
+        print(
+            f"ours/naive at {r['devices']} devices, {r['viewers']} viewers, {r['servers']} daphne: "
+            f"positions/s x{r['positions_per_s']}, p99 x{r['p99']}"
+        )
+    capacity = {}
+    for variant in ("batched", "naive"):
+        best = best_under_1s(results, variant)
+        capacity[variant] = best and {
+            "devices": best["devices"],
+            "viewers": best["viewers"],
+            "positions_per_s": best["positions_per_s_sustained"],
+        }
+        if best:
+            print(
+                f"{variant}: best sustained at p99 < 1 s and 0 lost: {best['positions_per_s_sustained']:g} "
+                f"positions/s ({best['devices']} devices, {best['viewers']} viewers)"
+            )
+    if capacity.get("batched") and capacity.get("naive"):
+        print(
+            f"capacity ratio ours/naive (each at its own p99 < 1 s): "
+            f"x{capacity['batched']['positions_per_s'] / capacity['naive']['positions_per_s']:.1f}"
+        )
+    path = RESULTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps({"meta": meta, "results": results, "ratios": rs, "capacity": capacity}, indent=1))
+    (RESULTS / f"{name}-latest.json").write_text(path.read_text())
+    print(f"written {path.relative_to(ROOT)}")
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (lat, cpu) = plt.subplots(1, 2, figsize=(12, 4.5))
+    series: dict[tuple, list] = {}
+    for r in results:
+        if r["servers"] == 1 and r["duration"] < 200:
+            series.setdefault((r["variant"], r["viewers"]), []).append(r)
+    for (variant, viewers), rs in sorted(series.items()):
+        rs.sort(key=lambda r: r["devices"])
+        xs = [r["devices"] for r in rs]
+        style = "-" if variant == "batched" else "--"
+        lat.plot(
+            xs,
+            [r["position_latency_ms"]["p99"] or float("nan") for r in rs],
+            style,
+            marker="o",
+            label=f"{variant} p99, {viewers} viewers",
+        )
+        cpu.plot(xs, [r["server_cpu_percent"] for r in rs], style, marker="o", label=f"{variant}, {viewers} viewers")
+    lat.axhline(1000, color="red", linewidth=0.8)
+    lat.set(xscale="log", yscale="log", xlabel="devices (1 position / 5 s)", ylabel="device→viewer p99 (ms)")
+    cpu.set(xscale="log", xlabel="devices (1 position / 5 s)", ylabel="Daphne CPU (% of one core)")
+    lat.legend(fontsize=7)
+    cpu.legend(fontsize=7)
+    fig.suptitle("Närvaro bench: latency and server CPU against devices")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
+    return {"nproc": os.cpu_count(), "cpu": model, "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="make bench: a few minutes")
+    mode.add_argument("--full", action="store_true", help="make bench-full: the sweep, the hold, two daphnes, plot")
+    parser.add_argument("--devices", default="1000", help="comma-separated device counts")
+    parser.add_argument("--viewers", default="10", help="comma-separated viewer counts")
+    parser.add_argument("--period", type=float, default=5.0, help="seconds between positions of one device")
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load per run")
+    parser.add_argument("--warmup", type=int, default=10, help="seconds at the start not measured")
+    parser.add_argument("--variants", default="batched,naive")
+    parser.add_argument("--servers", default="1", help="comma-separated Daphne counts (1,2)")
+    parser.add_argument("--rare", type=float, default=1.0, help="notes+alerts+chat per second, all devices")
+    parser.add_argument("--profile", action="store_true", help="py-spy the first Daphne (raw stacks in results/)")
+    parser.add_argument("--name", default=None)
+    parser.add_argument(
+        "--layer", choices=("core", "pubsub"), default="core", help="pubsub: serve with bench/settings_pubsub.py"
+    )
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    # (variant, devices, viewers, servers, duration)
+    plan: list[tuple[str, int, int, int, int]] = []
+    if args.quick:
+        name, d = "quick", 45
+        plan = [("batched", 500, 10, 1, d), ("naive", 500, 10, 1, d), ("batched", 500, 10, 2, d)]
+    elif args.full:
+        name = "full"
+        for viewers in (1, 10, 100):
+            for devices in (250, 1000, 2500, 5000, 10000):
+                for variant in ("batched", "naive"):
+                    plan.append((variant, devices, viewers, 1, 60))
+        plan += [("batched", 5000, 100, 2, 60), ("batched", 5000, 100, 1, 300)]
+    else:
+        name = args.name or "custom"
+        for servers in map(int, args.servers.split(",")):
+            for viewers in map(int, args.viewers.split(",")):
+                for devices in map(int, args.devices.split(",")):
+                    for variant in args.variants.split(","):
+                        plan.append((variant, devices, viewers, servers, args.duration))
+
+    database_prepare()
+    pop = population(max(p[1] for p in plan), max(p[2] for p in plan))
+    meta = {
+        "machine": machine(),
+        "period": args.period,
+        "warmup": args.warmup,
+        "rare_per_s": args.rare,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "argv": sys.argv[1:],
+    }
+    print(f"machine: {meta['machine']}")
+    results: list[dict] = []
+    collapsed: set[tuple[str, int, int]] = set()  # (variant, viewers, servers) past p99 10 s: skip bigger
+    for variant, devices, viewers, servers, duration in plan:
+        if (variant, viewers, servers) in collapsed and duration < 200:
+            print(f"-- skip {variant} {devices} devices / {viewers} viewers: collapsed at a smaller load")
+            continue
+        try:
+            r = run_once(
+                pop,
+                variant=variant,
+                devices=devices,
+                viewers=viewers,
+                period=args.period,
+                duration=duration,
+                warmup=args.warmup,
+                servers=servers,
+                rare_per_s=args.rare,
+                profile=args.profile,
+                layer=args.layer,
+            )
+        except Exception as error:  # noqa: BLE001 - one failed run must not lose the others' figures
+            print(f"!! run failed: {error!r}", flush=True)
+            continue
+        results.append(r)
+        p99 = r["position_latency_ms"]["p99"]
+        if p99 is None or p99 > 10_000:
+            collapsed.add((variant, viewers, servers))
+    report(results, name, meta)
+    if args.full:
+        plot(results, RESULTS / "full-latest.png")
+        print(f"plot: {(RESULTS / 'full-latest.png').relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The bench's side of the server: its own database and channel prefix, Daphne processes, psutil.
+
+The bench never touches the dev or test database: it serves from `narvaro_bench` on the same
+PostgreSQL (created with PostGIS and migrated here) under its own CHANNEL_PREFIX in Redis.
+"""
+
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+DAPHNE = str(Path(PY).parent / "daphne")
+BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "narvaro_bench")
+
+
+def dotenv() -> dict[str, str]:
+    values = {}
+    path = ROOT / ".env"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                values[key.strip()] = value.strip()
+    return values
+
+
+def base_url() -> str:
+    url = os.environ.get("DATABASE_URL") or dotenv().get("DATABASE_URL")
+    if not url:
+        sys.exit("DATABASE_URL is not set: run `make services` first (it writes .env)")
+    return url
+
+
+def bench_database_url() -> str:
+    parsed = urlparse(base_url())
+    return urlunparse(parsed._replace(path="/" + BENCH_DB))
+
+
+def bench_env(**extra: str) -> dict[str, str]:
+    """The environment of every bench server and setup step: the bench database, quiet, DEBUG off."""
+    env = dict(os.environ)
+    for key, value in dotenv().items():
+        env.setdefault(key, value)
+    env.update(
+        DATABASE_URL=bench_database_url(),
+        DEBUG="0",
+        # Not a secret: the bench server only listens on loopback and lives for one run.
+        SECRET_KEY="bench-only-" + "x" * 40,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        LOG_LEVEL="WARNING",
+        CHANNEL_PREFIX=extra.pop("CHANNEL_PREFIX", "bench"),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def psql(sql: str, database: str) -> str:
+    parsed = urlparse(base_url())
+    command = ["psql", "-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 5432), "-qtA"]
+    command += ["-U", parsed.username or "postgres", "-d", database, "-c", sql]
+    env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
+    if parsed.password:
+        env["PGPASSWORD"] = parsed.password
+    return subprocess.run(command, check=True, capture_output=True, text=True, env=env, timeout=120).stdout.strip()
+
+
+def database_prepare() -> None:
+    """Create narvaro_bench with PostGIS if missing, then migrate it and seed Lysekil's areas."""
+    if psql(f"select 1 from pg_database where datname = '{BENCH_DB}'", "postgres") != "1":
+        psql(f"create database {BENCH_DB}", "postgres")
+    psql("create extension if not exists postgis", BENCH_DB)
+    env = bench_env()
+    manage = [PY, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], check=True, env=env, cwd=ROOT, timeout=600)
+    subprocess.run([*manage, "seed_demo"], check=True, env=env, cwd=ROOT, timeout=600, capture_output=True)
+
+
+def raise_fd_limit() -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Servers:
+    """Daphne processes on 127.0.0.1, one per port, with the pipeline variant in their environment."""
+
+    def __init__(self, ports: list[int], *, variant: str, prefix: str, log_dir: Path, layer: str = "core") -> None:
+        self.ports, self.variant = ports, variant
+        env = bench_env(POSITION_PIPELINE=variant, CHANNEL_PREFIX=prefix)
+        if layer == "pubsub":
+            env["DJANGO_SETTINGS_MODULE"] = "bench.settings_pubsub"
+        self.procs = []
+        for port in ports:
+            if port_open(port):
+                raise RuntimeError(f"port {port} is already in use")
+            log = open(log_dir / f"daphne-{variant}-{port}.log", "wb")  # noqa: SIM115 - lives as long as Daphne
+            self.procs.append(
+                subprocess.Popen(
+                    [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=raise_fd_limit,
+                )
+            )
+        deadline = time.time() + 60
+        while not all(port_open(p) for p in ports):
+            if time.time() > deadline or any(p.poll() is not None for p in self.procs):
+                self.stop()
+                raise RuntimeError(f"daphne did not start; see {log_dir}")
+            time.sleep(0.2)
+        self.ps = [psutil.Process(p.pid) for p in self.procs]
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    def rss(self) -> int:
+        return sum(p.memory_info().rss for p in self.ps)
+
+    def cpu_seconds(self) -> float:
+        return sum(sum(p.cpu_times()[:2]) for p in self.ps)
+
+    def alive(self) -> bool:
+        return all(p.poll() is None for p in self.procs)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
