@@ -1,0 +1,250 @@
+"""The staff screens: role landing, the field page and its PWA shell, the duty map, login and logout.
+
+Every view starts with an access helper from this module; the rules themselves live in
+coordination.access, the writes in the services (the pages write over their WebSocket).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from coordination import access, selectors
+from coordination.models import Event, NoteCategory, Role, Shift, SituationNote, Team
+from maps.models import Area
+
+# How far back the chat panels start when a page loads (one evening).
+CHAT_HISTORY = timedelta(hours=12)
+CHAT_HISTORY_MAX = 200
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One screen a person may use; the header lists them so people with several roles can switch."""
+
+    key: str
+    label: str
+    url: str
+
+
+def screens_for(viewer: access.Viewer, *, is_staff: bool = False) -> list[Screen]:
+    """The screens `viewer` may open, in the order a role lands on them."""
+    screens = []
+    if access.may_connect_field(viewer):
+        screens.append(Screen("field", _("Fält"), reverse("field")))
+    if access.may_connect_ops(viewer):
+        screens.append(Screen("ops", _("Jourkarta"), reverse("ops")))
+    if access.may_use_association_page(viewer):
+        screens.append(Screen("association", _("Förening"), reverse("association")))
+    if is_staff or Role.ADMIN in viewer.roles:
+        screens.append(Screen("admin", _("Administration"), reverse("admin:index")))
+    return screens
+
+
+def page_context(request: HttpRequest, viewer: access.Viewer, *, current: str) -> dict:
+    """What base.html needs: the screens for the role switcher and which one is shown."""
+    return {"screens": screens_for(viewer, is_staff=request.user.is_staff), "current_screen": current}
+
+
+def _viewer_allowed(request: HttpRequest, allowed: Callable[[access.Viewer], bool]) -> access.Viewer:
+    """The signed-in person's Viewer, or 403 when `allowed` refuses them."""
+    viewer = access.viewer_for(request.user)
+    if not allowed(viewer):
+        raise PermissionDenied
+    return viewer
+
+
+def _recent_chat(viewer: access.Viewer) -> list[dict]:
+    """This evening's chat events the viewer may read, oldest first, as event frames."""
+    since = timezone.now() - CHAT_HISTORY
+    events = Event.objects.filter(kind="chat", created_at__gte=since).order_by("-seq")[:CHAT_HISTORY_MAX]
+    return [
+        {"seq": e.seq, "kind": e.kind, "data": e.data} for e in reversed(events) if access.may_see(viewer, e.audience)
+    ]
+
+
+def _choices(choices) -> list[list[str]]:
+    return [[str(value), str(label)] for value, label in choices]
+
+
+def _areas() -> list[dict]:
+    return [{"id": a.pk, "name": a.name, "kind": a.kind} for a in Area.objects.exclude(kind=Area.Kind.MUNICIPALITY)]
+
+
+def map_strings() -> dict:
+    """UI text the map scripts share (Swedish source, translated like the templates)."""
+    return {
+        "online": _("Ansluten"),
+        "connecting": _("Ansluter …"),
+        "offline": _("Frånkopplad"),
+        "waiting": _("Väntar"),
+        "adults": _("vuxna ute"),
+        "adult": _("vuxen ute"),
+        "nobody": _("Ingen vuxen ute"),
+        "open_now": _("Öppet nu"),
+        "planned": _("Planerad"),
+        "closed": _("Stängt i kväll"),
+        "weekly": _("varje vecka"),
+        "youth": _("unga"),
+        "no_position": _("ingen position än"),
+        "minutes_ago": _("%(n)s min sedan"),
+        "just_now": _("nyss"),
+        "reloaded": _("Läget har laddats om."),
+        "not_sent": _("Skickades inte"),
+    }
+
+
+def _staff_config(viewer: access.Viewer) -> dict:
+    """Server data shared by the field page and the duty map: snapshot, lists and labels."""
+    return {
+        "snapshot": selectors.live_snapshot(viewer=viewer),
+        "chat": _recent_chat(viewer),
+        "user": viewer.user_id,
+        "teams": [{"id": t.pk, "name": t.name, "short": t.short} for t in Team.objects.all()],
+        "areas": _areas(),
+        "categories": _choices(NoteCategory.choices),
+        "severities": _choices(SituationNote.Severity.choices),
+        "statuses": _choices(Shift.Status.choices),
+        "strings": map_strings(),
+    }
+
+
+# --- landing ------------------------------------------------------------------------------------
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send a person with one screen straight there; let a person with several choose."""
+    viewer = access.viewer_for(request.user)
+    screens = screens_for(viewer, is_staff=request.user.is_staff)
+    if len(screens) == 1:
+        return redirect(screens[0].url)
+    return render(request, "coordination/home.html", {**page_context(request, viewer, current="home")})
+
+
+# --- field page -------------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def field(request: HttpRequest) -> HttpResponse:
+    """The field page: shift, position, status, notes, alert and chat over /ws/field/."""
+    viewer = _viewer_allowed(request, access.may_connect_field)
+    config = {
+        **_staff_config(viewer),
+        "my_teams": sorted(viewer.team_ids),
+        "ws_path": "/ws/field/",
+        "snapshot_url": reverse("api-snapshot"),
+        "sw_url": reverse("field_sw"),
+        "strings": {**map_strings(), **field_strings()},
+    }
+    context = {**page_context(request, viewer, current="field"), "config": config}
+    context["my_teams"] = Team.objects.filter(pk__in=viewer.team_ids)
+    return render(request, "coordination/field.html", context)
+
+
+def field_strings() -> dict:
+    """UI text of static/coordination/field.js."""
+    return {
+        "on_shift_since": _("Pass pågår sedan %(time)s"),
+        "off_shift": _("Inget pågående pass"),
+        "sharing": _("Delar position"),
+        "sharing_accuracy": _("Delar position (±%(m)s m)"),
+        "paused": _("Positionen delas inte (pausad)"),
+        "no_geolocation": _("Positionen kan inte delas: %(reason)s"),
+        "waiting_fix": _("Väntar på position …"),
+        "sent_waiting": _("Sparad på telefonen – skickas när anslutningen är tillbaka."),
+        "saved": _("Skickat."),
+        "alert_sent": _("Larmet är skickat till jouren."),
+        "note_needs_category": _("Välj en kategori."),
+        "pick_on_map": _("Tryck på kartan där det gäller."),
+        "picked": _("Vald plats: %(lat)s, %(lon)s"),
+        "no_location": _("Ingen plats"),
+        "my_location": _("Min position"),
+        "frame_note": _("Notering"),
+        "frame_alert": _("Larm"),
+        "frame_chat": _("Chatt"),
+        "frame_status": _("Status"),
+        "frame_shift_start": _("Starta pass"),
+        "frame_shift_end": _("Avsluta pass"),
+        "frame_position": _("Position"),
+        "alert_raised": _("Larm skickat"),
+        "alert_acknowledged": _("Kvitterat av jouren"),
+        "alert_resolved": _("Avslutat"),
+        "note_open": _("Ny"),
+        "note_acknowledged": _("Kvitterad"),
+        "channel_team": _("Mitt team"),
+        "channel_everyone": _("Alla i tjänst"),
+        "empty_feed": _("Inget rapporterat än i kväll."),
+        "confirm_end": _("Avsluta passet? Positionen slutar delas."),
+    }
+
+
+@require_GET
+def field_service_worker(request: HttpRequest) -> HttpResponse:
+    """The field page's service worker, served from /falt/ so that its scope covers the page."""
+    response = render(request, "coordination/sw.js", content_type="text/javascript; charset=utf-8")
+    # The browser checks for a new worker on every visit; never let a proxy pin an old one.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def field_manifest(request: HttpRequest) -> HttpResponse:
+    """The web app manifest that makes the field page installable."""
+    return render(request, "coordination/manifest.webmanifest", content_type="application/manifest+json")
+
+
+# --- duty map ---------------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def ops(request: HttpRequest) -> HttpResponse:
+    """The duty map: every team, note, alert and activity live; partners read without acting."""
+    viewer = _viewer_allowed(request, access.may_connect_ops)
+    can_act = access.may_acknowledge(viewer)
+    config = {
+        **_staff_config(viewer),
+        "can_act": can_act,
+        "ws_path": "/ws/ops/",
+        "snapshot_url": reverse("api-snapshot"),
+        "strings": {**map_strings(), **ops_strings()},
+    }
+    context = {**page_context(request, viewer, current="ops"), "config": config, "can_act": can_act}
+    return render(request, "coordination/ops.html", context)
+
+
+def ops_strings() -> dict:
+    """UI text of static/coordination/ops.js."""
+    return {
+        "acknowledge": _("Kvittera"),
+        "resolve": _("Avsluta"),
+        "acknowledged": _("Kvitterad"),
+        "alert_acknowledged": _("Kvitterat"),
+        "alert_from": _("Larm från %(team)s"),
+        "shift_started": _("%(team)s startade passet"),
+        "shift_ended": _("%(team)s avslutade passet"),
+        "status_changed": _("%(team)s: %(status)s"),
+        "activity_changed": _("Aktivitet: %(title)s (%(status)s)"),
+        "note_from": _("%(category)s – %(team)s"),
+        "duty": _("jouren"),
+        "everyone": _("Alla i tjänst"),
+        "team": _("Team"),
+        "area": _("Område"),
+        "all": _("Alla"),
+        "sound_on": _("Ljud på"),
+        "sound_off": _("Slå på ljud"),
+        "no_teams": _("Inga team ute just nu."),
+        "no_feed": _("Inget har hänt än i kväll."),
+        "youth_count": _("ca %(n)s unga"),
+    }
