@@ -1,0 +1,183 @@
+"""The public map and the association page (activities of one's own organisation)."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from coordination import access, selectors
+from coordination.errors import ServiceError
+from coordination.models import Organization
+from coordination.views import map_strings, page_context
+from maps import services
+from maps.forms import ActivityForm
+from maps.models import Activity, Place
+
+# Status actions on the association page: URL word -> service function.
+STATUS_ACTIONS = {
+    "oppna": services.activity_open,
+    "stang": services.activity_close,
+    "stall-in": services.activity_cancel,
+}
+
+
+def _association_viewer(request: HttpRequest) -> access.Viewer:
+    """The signed-in person, if they manage some organisation's activities; else 403."""
+    viewer = access.viewer_for(request.user)
+    if not access.may_use_association_page(viewer):
+        raise PermissionDenied
+    return viewer
+
+
+def _own_activity(viewer: access.Viewer, pk: int) -> Activity:
+    """An activity of one of the viewer's organisations; 404 when absent, 403 when someone else's."""
+    activity = get_object_or_404(Activity.objects.select_related("organization", "place"), pk=pk)
+    if not access.may_manage_activity(viewer, activity.organization_id):
+        raise PermissionDenied
+    return activity
+
+
+def _organizations(viewer: access.Viewer) -> QuerySet[Organization]:
+    if viewer.is_superuser:
+        return Organization.objects.all()
+    return Organization.objects.filter(pk__in=viewer.association_org_ids)
+
+
+def _places() -> list[dict]:
+    return [{"id": p.pk, "name": p.name, "lat": p.point.y, "lon": p.point.x} for p in Place.objects.all()]
+
+
+# --- public map -------------------------------------------------------------------------------------
+
+
+def public_strings() -> dict:
+    """UI text of static/maps/public.js."""
+    return {
+        "no_activities": _("Inga aktiviteter just nu."),
+        "upcoming": _("Kommande"),
+        "open_now": _("Öppet nu"),
+        "organizer": _("Arrangör"),
+        "age": _("Ålder"),
+        "contact": _("Kontakt"),
+    }
+
+
+@never_cache
+def public_map(request: HttpRequest) -> HttpResponse:
+    """Open and upcoming public activities and adults per area; no login, never a staff position."""
+    # Whoever is signed in, this page shows what the public sees (and so does its socket).
+    viewer = access.ANONYMOUS
+    config = {
+        "snapshot": selectors.live_snapshot(viewer=viewer),
+        "ws_path": "/ws/public/",
+        "snapshot_url": reverse("public_snapshot"),
+        "strings": {**map_strings(), **public_strings()},
+    }
+    context = {**page_context(request, access.viewer_for(request.user), current="public"), "config": config}
+    return render(request, "maps/public.html", context)
+
+
+@never_cache
+@require_GET
+def public_snapshot(request: HttpRequest) -> JsonResponse:
+    """The public snapshot the public map reloads on resync.
+
+    Not /api/snapshot/: that answers a signed-in staff member with the staff picture, and this
+    page shows the public layer whoever looks at it.
+    """
+    return JsonResponse(selectors.live_snapshot(viewer=access.ANONYMOUS))
+
+
+# --- association page --------------------------------------------------------------------------------
+
+
+@login_required
+def association(request: HttpRequest) -> HttpResponse:
+    """List the organisation's activities and announce a new one."""
+    viewer = _association_viewer(request)
+    organizations = _organizations(viewer)
+    form = ActivityForm(request.POST or None, organizations=organizations)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activity_create(
+                user=request.user, organization_id=form.cleaned_data["organization"].pk, **form.service_fields()
+            )
+        except ServiceError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, _("Aktiviteten är upplagd."))
+            return redirect("association")
+    today = timezone.localdate()
+    activities = (
+        Activity.objects.filter(organization__in=organizations)
+        .filter(
+            Q(ends_at__gte=timezone.now() - timedelta(hours=12))
+            | Q(weekly=True, repeat_until__isnull=True)
+            | Q(weekly=True, repeat_until__gte=today)
+        )
+        .select_related("organization", "place")
+        .order_by("status", "starts_at")
+    )
+    context = {
+        **page_context(request, viewer, current="association"),
+        "form": form,
+        "activities": activities,
+        "activities_orgs_many": organizations.count() > 1,
+        "places": _places(),
+    }
+    return render(request, "maps/association.html", context)
+
+
+@login_required
+def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change one of the organisation's activities."""
+    viewer = _association_viewer(request)
+    activity = _own_activity(viewer, pk)
+    form = ActivityForm(request.POST or None, organizations=_organizations(viewer), activity=activity)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activity_update(user=request.user, activity_id=activity.pk, **form.service_fields())
+        except ServiceError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, _("Ändringen är sparad."))
+            return redirect("association")
+    context = {
+        **page_context(request, viewer, current="association"),
+        "form": form,
+        "activity": activity,
+        "places": _places(),
+    }
+    return render(request, "maps/activity_edit.html", context)
+
+
+@login_required
+@require_POST
+def activity_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Open, close for tonight or cancel one of the organisation's activities."""
+    viewer = _association_viewer(request)
+    activity = _own_activity(viewer, pk)
+    service = STATUS_ACTIONS.get(action)
+    if service is None:
+        raise Http404
+    try:
+        service(user=request.user, activity_id=activity.pk)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        done = {
+            "oppna": _("%(title)s är öppen."),
+            "stang": _("%(title)s är stängd i kväll."),
+            "stall-in": _("%(title)s är inställd."),
+        }[action]
+        messages.success(request, done % {"title": activity.title})
+    return redirect("association")
