@@ -1,0 +1,562 @@
+// The field page (templates/coordination/field.html): one hand, a cold phone, a flaky network.
+// Everything the person sends goes through the shared outbox (static/js/live.js), so it survives
+// a dead zone or a reload and is delivered once.
+
+import { Live, fmt, serverData } from "../js/live.js";
+import {
+  FeatureLayers,
+  activityIcon,
+  adultsText,
+  ageMinutes,
+  alertIcon,
+  areaStyle,
+  escapeHtml,
+  noteIcon,
+  onMap,
+  opacityForAge,
+  teamIcon,
+  timeText,
+} from "../js/maplayers.js";
+
+const config = serverData("field-config");
+const S = config.strings;
+const myTeams = new Set(config.my_teams);
+const label = {
+  category: Object.fromEntries(config.categories),
+  severity: Object.fromEntries(config.severities),
+  status: Object.fromEntries(config.statuses),
+};
+const teamName = Object.fromEntries(config.teams.map((t) => [t.id, t.name]));
+const areaName = Object.fromEntries(config.areas.map((a) => [a.id, a.name]));
+const $ = (selector) => document.querySelector(selector);
+
+// Positions: often enough for the duty map, rarely enough for the battery and the server.
+const POSITION_EVERY_MS = 10000;
+const POSITION_MOVED_M = 30;
+const POSITION_MIN_MS = 3000;
+const PAUSE_KEY = "narvaro-field-paused";
+
+const chat = new Map(); // seq -> chat event data
+let unread = 0;
+let layers = null;
+let map = null;
+let myMarker = null;
+let pickMarker = null;
+let picked = null; // {lat, lon} chosen on the map for the next note
+let lastFix = null; // {lat, lon, accuracy, at}
+let lastSent = null;
+let watchId = null;
+let geoError = null;
+let paused = localStorage.getItem(PAUSE_KEY) === "1";
+
+const live = new Live({
+  path: config.ws_path,
+  snapshot: config.snapshot,
+  snapshotUrl: config.snapshot_url,
+  outboxName: `narvaro-outbox-${config.user}`,
+  handlers: {
+    change: () => render(),
+    event: (event) => {
+      if (event.kind === "chat") addChat(event);
+      // My team went out or came home: what I may see changed, so the picture is fetched again.
+      if (event.kind === "shift" && myTeams.has(event.data.team)) live.reload();
+    },
+    status: () => renderConnection(),
+    outbox: () => render(),
+    ack: (item) => {
+      if (["note", "alert", "chat"].includes(item.frame.type)) toast(item.frame.type === "alert" ? S.alert_sent : S.saved);
+    },
+    error: (item, frame) => {
+      if (item?.frame.type === "position") return; // a refused position is not worth an interruption
+      toast(frame.message, true);
+      if (item?.frame.type === "note") restoreNote(item.frame);
+    },
+  },
+});
+
+// --- shift state -----------------------------------------------------------------------------------
+
+function serverShift() {
+  for (const id of myTeams) {
+    const team = live.state.features.get(`team.${id}`);
+    if (team) return team.properties;
+  }
+  return null;
+}
+
+function pending(type) {
+  return (live.outbox?.list() ?? []).filter((item) => item.frame.type === type);
+}
+
+/** On shift as far as this phone knows: the server's picture, overridden by a queued start or end. */
+function onShift() {
+  const queued = (live.outbox?.list() ?? []).filter((i) => i.frame.type === "shift_start" || i.frame.type === "shift_end");
+  if (queued.length) return queued.at(-1).frame.type === "shift_start";
+  return serverShift() !== null;
+}
+
+function currentStatus() {
+  const queued = pending("status");
+  if (queued.length) return queued.at(-1).frame.status;
+  return serverShift()?.status ?? null;
+}
+
+// --- rendering --------------------------------------------------------------------------------------
+
+function render() {
+  const shift = serverShift();
+  const out = onShift();
+  $("#shift-off").hidden = out;
+  $("#shift-on").hidden = !out;
+  $("#shift-since").textContent = shift
+    ? fmt(S.on_shift_since, { time: timeText(shift.started_at) }) + (shift.team_name ? ` · ${shift.team_name}` : "")
+    : `${S.frame_shift_start} · ${S.waiting}`;
+  const status = currentStatus();
+  for (const button of document.querySelectorAll("#status-buttons button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.status === status));
+  }
+  renderOutbox();
+  renderFeed();
+  renderChannels(shift);
+  renderChat();
+  renderConnection();
+  updatePositionWatch(out);
+  if (layers) layers.sync(live.state);
+}
+
+function renderConnection() {
+  const badge = $("#connection");
+  const waiting = live.outbox ? live.outbox.list().filter((i) => i.frame.type !== "position").length : 0;
+  const state = live.status === "signed_out" ? "offline" : live.status;
+  badge.dataset.state = state;
+  badge.textContent = S[state] + (waiting ? ` · ${waiting} ${S.waiting.toLowerCase()}` : "");
+}
+
+function describe(frame) {
+  switch (frame.type) {
+    case "note":
+      return `${S.frame_note}: ${label.category[frame.category] ?? frame.category}${frame.text ? ` – ${frame.text}` : ""}`;
+    case "alert":
+      return `${S.frame_alert}${frame.text ? `: ${frame.text}` : ""}`;
+    case "chat":
+      return `${S.frame_chat}: ${frame.text}`;
+    case "status":
+      return `${S.frame_status}: ${label.status[frame.status] ?? frame.status}`;
+    default:
+      return S[`frame_${frame.type}`] ?? frame.type;
+  }
+}
+
+function renderOutbox() {
+  const items = (live.outbox?.list() ?? []).filter((item) => item.frame.type !== "position");
+  $("#outbox-card").hidden = items.length === 0;
+  $("#outbox-list").innerHTML = items
+    .map(
+      (item) =>
+        `<li class="waiting" data-id="${item.id}"><span class="tag">${escapeHtml(S.waiting)}</span> ` +
+        `${escapeHtml(describe(item.frame))} <time>${timeText(new Date(item.created).toISOString())}</time></li>`,
+    )
+    .join("");
+}
+
+function renderFeed() {
+  const mine = [...live.state.features.values()].filter(
+    (f) => (f.properties.layer === "note" || f.properties.layer === "alert") && myTeams.has(f.properties.team),
+  );
+  const when = (p) => p.created_at ?? p.raised_at;
+  mine.sort((a, b) => Date.parse(when(b.properties)) - Date.parse(when(a.properties)));
+  $("#my-feed").innerHTML = mine.length
+    ? mine.map((f) => feedItem(f)).join("")
+    : `<li class="muted">${escapeHtml(S.empty_feed)}</li>`;
+}
+
+function feedItem(feature) {
+  const p = feature.properties;
+  if (p.layer === "alert") {
+    const state = { raised: S.alert_raised, acknowledged: S.alert_acknowledged, resolved: S.alert_resolved }[p.status];
+    return (
+      `<li class="alert-item ${p.status}" data-id="${feature.id}"><strong>${escapeHtml(S.frame_alert)}</strong>` +
+      `${p.text ? ` – ${escapeHtml(p.text)}` : ""} <time>${timeText(p.raised_at)}</time>` +
+      ` <span class="tag tag-${p.status}">${escapeHtml(state)}</span></li>`
+    );
+  }
+  const state = p.status === "acknowledged" ? S.note_acknowledged : S.note_open;
+  const count = p.youth_count != null ? ` · ${p.youth_count} ${escapeHtml(S.youth)}` : "";
+  return (
+    `<li class="note-item sev-${p.severity}" data-id="${feature.id}"><strong>${escapeHtml(label.category[p.category])}</strong>` +
+    ` · ${escapeHtml(label.severity[p.severity])}${count}${p.text ? ` – ${escapeHtml(p.text)}` : ""}` +
+    ` <time>${timeText(p.created_at)}</time> <span class="tag ${p.status === "acknowledged" ? "tag-acknowledged" : "tag-new"}">${escapeHtml(state)}</span></li>`
+  );
+}
+
+// --- chat -------------------------------------------------------------------------------------------
+
+function channelName(channel) {
+  if (channel === "everyone") return S.channel_everyone;
+  const [kind, id] = channel.split(".");
+  if (kind === "team") return myTeams.has(Number(id)) && myTeams.size === 1 ? S.channel_team : teamName[id];
+  return areaName[id] ?? channel;
+}
+
+function renderChannels(shift) {
+  const select = $("#chat-channel");
+  const channels = [...[...myTeams].map((id) => `team.${id}`), "everyone", ...(shift?.areas ?? []).map((id) => `area.${id}`)];
+  const key = channels.join(",");
+  if (select.dataset.key === key) return;
+  const chosen = select.value;
+  select.innerHTML = channels.map((c) => `<option value="${c}">${escapeHtml(channelName(c))}</option>`).join("");
+  if (channels.includes(chosen)) select.value = chosen;
+  select.dataset.key = key;
+}
+
+function addChat(event) {
+  if (chat.has(event.seq)) return;
+  chat.set(event.seq, event.data);
+  if (document.querySelector(".tab:not([hidden])")?.dataset.tab !== "chat") unread += 1;
+  renderChat();
+}
+
+function renderChat() {
+  const list = $("#chat-list");
+  const sent = [...chat.entries()].sort((a, b) => a[0] - b[0]);
+  const waiting = pending("chat");
+  list.innerHTML =
+    sent
+      .map(
+        ([seq, m]) =>
+          `<li data-seq="${seq}"><span class="who">${escapeHtml(m.author)}</span> <span class="tag">${escapeHtml(channelName(m.channel))}</span>` +
+          ` <time>${timeText(m.created_at)}</time><p>${escapeHtml(m.text)}</p></li>`,
+      )
+      .join("") +
+    waiting
+      .map(
+        (item) =>
+          `<li class="waiting"><span class="tag">${escapeHtml(S.waiting)}</span> <span class="tag">${escapeHtml(channelName(item.frame.channel))}</span>` +
+          `<p>${escapeHtml(item.frame.text)}</p></li>`,
+      )
+      .join("");
+  list.scrollTop = list.scrollHeight;
+  const badge = $("#chat-unread");
+  badge.hidden = unread === 0;
+  badge.textContent = unread;
+}
+
+// --- position -----------------------------------------------------------------------------------------
+
+function metres(a, b) {
+  const rad = Math.PI / 180;
+  const x = (b.lon - a.lon) * rad * Math.cos(((a.lat + b.lat) / 2) * rad);
+  const y = (b.lat - a.lat) * rad;
+  return Math.sqrt(x * x + y * y) * 6371000;
+}
+
+function updatePositionWatch(out) {
+  const want = out && !paused && "geolocation" in navigator;
+  if (want && watchId === null) {
+    geoError = null;
+    watchId = navigator.geolocation.watchPosition(onFix, onFixError, {
+      enableHighAccuracy: true,
+      maximumAge: 5000,
+      timeout: 30000,
+    });
+  } else if (!want && watchId !== null) {
+    navigator.geolocation.clearWatch(watchId);
+    watchId = null;
+  }
+  renderSharing(out);
+}
+
+function onFix(position) {
+  const { latitude: lat, longitude: lon, accuracy } = position.coords;
+  lastFix = { lat, lon, accuracy, at: position.timestamp };
+  geoError = null;
+  const now = Date.now();
+  const due =
+    !lastSent ||
+    now - lastSent.at >= POSITION_EVERY_MS ||
+    (now - lastSent.at >= POSITION_MIN_MS && metres(lastSent, lastFix) >= POSITION_MOVED_M);
+  if (due && onShift() && !paused) {
+    lastSent = { lat, lon, at: now };
+    live.send("position", {
+      lat: Number(lat.toFixed(6)),
+      lon: Number(lon.toFixed(6)),
+      accuracy: Math.round(accuracy),
+      recorded_at: new Date(position.timestamp).toISOString(),
+    });
+  }
+  renderSharing(onShift());
+  drawMyPosition();
+  renderWhere();
+}
+
+function onFixError(error) {
+  geoError = error.message || String(error.code);
+  renderSharing(onShift());
+}
+
+function renderSharing(out) {
+  const box = $("#sharing");
+  const text = $("#sharing-text");
+  const toggle = $("#sharing-toggle");
+  let state;
+  if (!out) state = "off";
+  else if (paused) state = "paused";
+  else if (!("geolocation" in navigator) || geoError) state = "error";
+  else if (!lastFix) state = "waiting";
+  else state = "on";
+  box.dataset.state = state;
+  text.textContent = {
+    off: "",
+    paused: S.paused,
+    error: fmt(S.no_geolocation, { reason: geoError ?? "–" }),
+    waiting: S.waiting_fix,
+    on: lastFix ? fmt(S.sharing_accuracy, { m: Math.round(lastFix.accuracy) }) : S.sharing,
+  }[state];
+  toggle.textContent = paused ? toggle.dataset.resume : toggle.dataset.pause;
+}
+
+function drawMyPosition() {
+  if (!map || !lastFix) return;
+  const at = [lastFix.lat, lastFix.lon];
+  if (!myMarker) {
+    myMarker = L.circleMarker(at, { radius: 8, color: "#fff", weight: 3, fillColor: "#1f6fd1", fillOpacity: 1 });
+    myMarker.addTo(map);
+  } else {
+    myMarker.setLatLng(at);
+  }
+}
+
+// --- map --------------------------------------------------------------------------------------------
+
+function popupText(p) {
+  if (p.layer === "team") return `${escapeHtml(p.team_name)} · ${escapeHtml(label.status[p.status] ?? "")}`;
+  if (p.layer === "note") return `${escapeHtml(label.category[p.category])} · ${escapeHtml(label.severity[p.severity])}`;
+  if (p.layer === "alert") return `${escapeHtml(S.frame_alert)} · ${escapeHtml(p.team_name)}`;
+  if (p.layer === "activity") return `${escapeHtml(p.title)} · ${escapeHtml(p.organization_name)}`;
+  return escapeHtml(p.name);
+}
+
+function marker(icon) {
+  return (feature) => {
+    const [lon, lat] = feature.geometry.coordinates;
+    return L.marker([lat, lon], { icon: icon(feature.properties), keyboard: false }).bindPopup(popupText(feature.properties));
+  };
+}
+
+function moveMarker(icon) {
+  return (layer, feature) => {
+    const [lon, lat] = feature.geometry.coordinates;
+    layer.setLatLng([lat, lon]);
+    layer.setIcon(icon(feature.properties));
+    layer.setOpacity(feature.properties.layer === "team" ? opacityForAge(ageMinutes(feature.properties.recorded_at)) : 1);
+    layer.setPopupContent(popupText(feature.properties));
+  };
+}
+
+onMap("field-map", (leafletMap) => {
+  map = leafletMap;
+  layers = new FeatureLayers(map, {
+    draw: {
+      area: (f) =>
+        L.geoJSON(f.geometry, { style: areaStyle(f.properties) }).bindTooltip(
+          `${escapeHtml(f.properties.name)}: ${escapeHtml(adultsText(f.properties.adults, S))}`,
+        ),
+      activity: marker(activityIcon),
+      note: marker(noteIcon),
+      team: marker(teamIcon),
+      alert: marker(alertIcon),
+    },
+    update: {
+      area: (layer, f) => {
+        layer.setStyle(areaStyle(f.properties));
+        layer.setTooltipContent(`${escapeHtml(f.properties.name)}: ${escapeHtml(adultsText(f.properties.adults, S))}`);
+      },
+      team: moveMarker(teamIcon),
+      note: moveMarker(noteIcon),
+      alert: moveMarker(alertIcon),
+    },
+  });
+  layers.sync(live.state);
+  drawMyPosition();
+  map.on("click", (event) => {
+    if (!$("#pick-banner").hidden || $("input[name=where]:checked")?.value === "map") {
+      picked = { lat: event.latlng.lat, lon: event.latlng.lng };
+      if (pickMarker) pickMarker.setLatLng(event.latlng);
+      else pickMarker = L.marker(event.latlng, { icon: noteIcon({ category: "other", severity: 1 }) }).addTo(map);
+      if (!$("#pick-banner").hidden) {
+        $("#pick-banner").hidden = true;
+        show("note");
+      }
+      renderWhere();
+    }
+  });
+  setInterval(() => layers.refresh("team"), 15000);
+});
+
+// --- tabs -------------------------------------------------------------------------------------------
+
+function show(tab) {
+  for (const section of document.querySelectorAll(".tab")) section.hidden = section.dataset.tab !== tab;
+  for (const button of document.querySelectorAll(".tabbar [data-show]")) {
+    if (button.dataset.show === tab) button.setAttribute("aria-current", "page");
+    else button.removeAttribute("aria-current");
+  }
+  if (tab === "map" && map) setTimeout(() => map.invalidateSize(), 0);
+  if (tab === "chat") {
+    unread = 0;
+    renderChat();
+  }
+}
+
+for (const button of document.querySelectorAll(".tabbar [data-show]")) {
+  button.addEventListener("click", () => show(button.dataset.show));
+}
+
+// --- actions ----------------------------------------------------------------------------------------
+
+let toastTimer = null;
+function toast(text, isError = false) {
+  const box = $("#toast");
+  box.textContent = text;
+  box.classList.toggle("error", isError);
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (box.hidden = true), isError ? 8000 : 3000);
+}
+
+function afterSend() {
+  if (live.status !== "online") toast(S.sent_waiting);
+}
+
+$("#shift-start").addEventListener("click", async () => {
+  const areas = [...document.querySelectorAll("#shift-areas input:checked")].map((i) => Number(i.value));
+  const fields = { areas };
+  const team = $("#shift-team");
+  if (team) fields.team = Number(team.value);
+  await live.send("shift_start", fields);
+  afterSend();
+});
+
+$("#shift-end").addEventListener("click", async () => {
+  if (!confirm(S.confirm_end)) return;
+  await live.send("shift_end");
+  lastSent = null;
+  afterSend();
+});
+
+$("#sharing-toggle").addEventListener("click", () => {
+  paused = !paused;
+  localStorage.setItem(PAUSE_KEY, paused ? "1" : "0");
+  render();
+});
+
+for (const button of document.querySelectorAll("#status-buttons button")) {
+  button.addEventListener("click", async () => {
+    await live.send("status", { status: button.dataset.status });
+    afterSend();
+  });
+}
+
+for (const button of document.querySelectorAll(".stepper button")) {
+  button.addEventListener("click", () => {
+    const input = $("#youth-count");
+    const value = Math.max(0, (Number(input.value) || 0) + Number(button.dataset.step));
+    input.value = value;
+  });
+}
+
+function renderWhere() {
+  const where = $("input[name=where]:checked")?.value;
+  const text = $("#note-where-text");
+  if (where === "device") {
+    text.textContent = lastFix ? `${S.my_location}: ±${Math.round(lastFix.accuracy)} m` : S.waiting_fix;
+  } else if (where === "map") {
+    text.textContent = picked ? fmt(S.picked, { lat: picked.lat.toFixed(5), lon: picked.lon.toFixed(5) }) : S.pick_on_map;
+  } else {
+    text.textContent = S.no_location;
+  }
+}
+
+for (const radio of document.querySelectorAll("input[name=where]")) {
+  radio.addEventListener("change", () => {
+    if (radio.value === "map" && radio.checked) {
+      $("#pick-banner").hidden = false;
+      show("map");
+    }
+    renderWhere();
+  });
+}
+
+function restoreNote(frame) {
+  const form = $("#note-form");
+  if (form.elements.text.value) return;
+  form.elements.text.value = frame.text ?? "";
+  const chip = form.querySelector(`input[name=category][value="${frame.category}"]`);
+  if (chip) chip.checked = true;
+}
+
+$("#note-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const category = form.elements.category.value;
+  if (!category) {
+    toast(S.note_needs_category, true);
+    return;
+  }
+  const fields = { category, severity: Number(form.elements.severity.value || 1) };
+  const count = form.elements.youth_count.value;
+  if (count !== "") fields.youth_count = Math.max(0, Math.round(Number(count)));
+  const text = form.elements.text.value.trim();
+  if (text) fields.text = text;
+  const where = form.elements.where.value;
+  const at = where === "device" ? lastFix : where === "map" ? picked : null;
+  if (at) Object.assign(fields, { lat: Number(at.lat.toFixed(6)), lon: Number(at.lon.toFixed(6)) });
+  await live.send("note", fields);
+  form.reset();
+  picked = null;
+  if (pickMarker) {
+    pickMarker.remove();
+    pickMarker = null;
+  }
+  renderWhere();
+  afterSend();
+  show("shift");
+});
+
+$("#alert-open").addEventListener("click", () => {
+  $("#alert-sheet").hidden = false;
+  $("#alert-text").focus();
+});
+$("#alert-cancel").addEventListener("click", () => ($("#alert-sheet").hidden = true));
+$("#alert-confirm").addEventListener("click", async () => {
+  const fields = {};
+  const text = $("#alert-text").value.trim();
+  if (text) fields.text = text;
+  if (lastFix) Object.assign(fields, { lat: Number(lastFix.lat.toFixed(6)), lon: Number(lastFix.lon.toFixed(6)) });
+  $("#alert-sheet").hidden = true;
+  $("#alert-text").value = "";
+  await live.send("alert", fields);
+  afterSend();
+  show("shift");
+});
+
+$("#chat-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = event.target.elements.text;
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = "";
+  await live.send("chat", { channel: $("#chat-channel").value, text });
+});
+
+// --- start --------------------------------------------------------------------------------------------
+
+for (const event of config.chat) chat.set(event.seq, event.data);
+if ("serviceWorker" in navigator) {
+  // The worker lives beside the page (/falt/sw.js) so that its scope covers /falt/.
+  const scope = new URL("./", new URL(config.sw_url, location.href)).pathname;
+  navigator.serviceWorker.register(config.sw_url, { scope }).catch((error) => console.warn("sw", error));
+}
+await live.start();
+render();
+renderWhere();

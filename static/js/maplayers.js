@@ -1,0 +1,198 @@
+// How the live picture looks on a Leaflet map: icons, colours, fading, and one layer group per
+// feature layer kept in step with a LiveState. Shared by the field page, the duty map and the
+// public map, so the three draw the same thing the same way. Expects Leaflet's global `L`.
+
+import { fmt } from "./live.js";
+
+const SEVERITY_COLOURS = { 1: "#1f6fd1", 2: "#e08a00", 3: "#c62828" };
+const STATUS_COLOURS = {
+  on_round: "#0b7a75",
+  at_place: "#1f6fd1",
+  in_conversation: "#7b3fb5",
+  break: "#6b7280",
+  need_backup: "#c62828",
+};
+
+// Glyphs drawn white on the marker (24x24 viewBox); simple shapes that read at 28 px.
+const GLYPHS = {
+  gathering:
+    '<circle cx="7" cy="9" r="2.6"/><circle cx="17" cy="9" r="2.6"/><circle cx="12" cy="7" r="2.6"/>' +
+    '<path d="M3 19c0-3 2-5 4-5s4 2 4 5M13 19c0-3 2-5 4-5s4 2 4 5M8 17c0-3 2-5 4-5s4 2 4 5"/>',
+  conflict: '<path d="M13 2 5 14h6l-1 8 9-12h-6z" fill="#fff"/>',
+  vandalism: '<path d="M4 4l6 5-3 3 7 4-2 4 8 0M20 4l-5 6"/>',
+  alcohol: '<path d="M10 2h4v5l2 3v11H8V10l2-3z"/><path d="M8 14h8"/>',
+  drugs: '<rect x="3" y="9" width="18" height="7" rx="3.5" transform="rotate(-35 12 12.5)"/><path d="M10 9l4 6"/>',
+  vehicle: '<circle cx="6" cy="17" r="3"/><circle cx="18" cy="17" r="3"/><path d="M6 17l5-7h4l3 7M13 6h3"/>',
+  unsafe_place: '<path d="M12 3 2 20h20z"/><path d="M12 9v5M12 16.5v.5"/>',
+  positive:
+    '<path d="M12 20s-8-5-8-11a4 4 0 0 1 8-1 4 4 0 0 1 8 1c0 6-8 11-8 11z" fill="#fff"/>',
+  other: '<circle cx="6" cy="12" r="1.6" fill="#fff"/><circle cx="12" cy="12" r="1.6" fill="#fff"/>' +
+    '<circle cx="18" cy="12" r="1.6" fill="#fff"/>',
+  activity: '<path d="M4 11 12 4l8 7M6 10v10h12V10"/><path d="M10 20v-5h4v5"/>',
+};
+
+function svg(glyph) {
+  return (
+    '<svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="#fff" stroke-width="2" ' +
+    `stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">${glyph}</svg>`
+  );
+}
+
+export function escapeHtml(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Minutes since an ISO time (Infinity when there is none). */
+export function ageMinutes(iso, now = Date.now()) {
+  return iso ? Math.max(0, (now - Date.parse(iso)) / 60000) : Infinity;
+}
+
+/** A position fades from full strength (fresh) to faint (15 minutes old: coverage stops counting it). */
+export function opacityForAge(minutes) {
+  if (minutes <= 2) return 1;
+  if (minutes >= 15) return 0.3;
+  return 1 - (0.7 * (minutes - 2)) / 13;
+}
+
+export function timeText(iso, lang = document.documentElement.lang) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+}
+
+export function dayTimeText(iso, lang = document.documentElement.lang) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleString(lang, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+}
+
+export function ageText(iso, strings) {
+  const minutes = ageMinutes(iso);
+  if (minutes === Infinity) return strings.no_position;
+  if (minutes < 1) return strings.just_now;
+  return fmt(strings.minutes_ago, { n: Math.round(minutes) });
+}
+
+export function noteIcon(props) {
+  const colour = SEVERITY_COLOURS[props.severity] ?? SEVERITY_COLOURS[1];
+  const acked = props.status === "acknowledged" ? " acked" : "";
+  return L.divIcon({
+    className: `mk mk-note${acked}`,
+    html: `<span style="background:${colour}">${svg(GLYPHS[props.category] ?? GLYPHS.other)}</span>`,
+    iconSize: [30, 30],
+    iconAnchor: [15, 15],
+  });
+}
+
+export function teamIcon(props) {
+  const colour = STATUS_COLOURS[props.status] ?? STATUS_COLOURS.on_round;
+  const label = escapeHtml(props.short || (props.team_name || "?").slice(0, 2));
+  return L.divIcon({
+    className: "mk mk-team",
+    html: `<span style="background:${colour}">${label}</span>`,
+    iconSize: [34, 34],
+    iconAnchor: [17, 17],
+  });
+}
+
+export function alertIcon(props) {
+  const state = props.status === "raised" ? "raised" : "acked";
+  return L.divIcon({
+    className: `mk mk-alert mk-alert-${state}`,
+    html: "<span>!</span>",
+    iconSize: [40, 40],
+    iconAnchor: [20, 20],
+  });
+}
+
+export function activityIcon(props) {
+  return L.divIcon({
+    className: `mk mk-activity mk-activity-${props.status}`,
+    html: `<span>${svg(GLYPHS.activity)}</span>`,
+    iconSize: [30, 30],
+    iconAnchor: [15, 15],
+  });
+}
+
+export function areaStyle(props) {
+  if (props.adults > 0) return { color: "#2e7d32", weight: 2, fillColor: "#2e7d32", fillOpacity: 0.2 };
+  if (props.kind === "hotspot") {
+    return { color: "#c62828", weight: 2, dashArray: "6 4", fillColor: "#c62828", fillOpacity: 0.12 };
+  }
+  return { color: "#5b6b7b", weight: 1, fillColor: "#5b6b7b", fillOpacity: 0.04 };
+}
+
+export function adultsText(adults, strings) {
+  if (!adults) return strings.nobody;
+  return `${adults} ${adults === 1 ? strings.adult : strings.adults}`;
+}
+
+/**
+ * Keeps one Leaflet layer per feature of a LiveState in step with it.
+ * `draw[layer](feature)` returns a new Leaflet layer, `update[layer](leafletLayer, feature)` refreshes
+ * one in place (optional), `visible(feature)` filters (optional).
+ */
+export class FeatureLayers {
+  constructor(map, { draw, update = {}, visible = () => true, order = ["area", "activity", "note", "team", "alert"] }) {
+    this.map = map;
+    this.draw = draw;
+    this.update = update;
+    this.visible = visible;
+    this.groups = {};
+    for (const name of order) {
+      if (draw[name]) this.groups[name] = L.layerGroup().addTo(map);
+    }
+    this.shown = new Map(); // feature id -> {layer, feature}
+  }
+
+  sync(state) {
+    const seen = new Set();
+    for (const feature of state.features.values()) {
+      const name = feature.properties.layer;
+      if (!this.groups[name] || !this.visible(feature) || (!feature.geometry && name !== "area")) continue;
+      seen.add(feature.id);
+      const current = this.shown.get(feature.id);
+      // Coverage changes an area's properties in place; everything else arrives as a new object.
+      if (current && current.feature === feature && name !== "area") continue;
+      if (current && this.update[name]) {
+        this.update[name](current.layer, feature);
+        current.feature = feature;
+        continue;
+      }
+      if (current) this.groups[name].removeLayer(current.layer);
+      const layer = this.draw[name](feature);
+      layer.featureId = feature.id;
+      this.groups[name].addLayer(layer);
+      this.shown.set(feature.id, { layer, feature });
+    }
+    for (const [id, { layer, feature }] of this.shown) {
+      if (!seen.has(id)) {
+        this.groups[feature.properties.layer].removeLayer(layer);
+        this.shown.delete(id);
+      }
+    }
+  }
+
+  /** Redraw every shown feature of one layer in place (e.g. to fade positions as they age). */
+  refresh(name) {
+    const update = this.update[name];
+    if (!update) return;
+    for (const entry of this.shown.values()) {
+      if (entry.feature.properties.layer === name) update(entry.layer, entry.feature);
+    }
+  }
+
+  layerFor(id) {
+    return this.shown.get(id)?.layer ?? null;
+  }
+}
+
+/** Call `ready(map)` once django-leaflet has made the map with this id (its map:init event). */
+export function onMap(id, ready) {
+  window.addEventListener("map:init", (event) => {
+    if (event.detail.id === id) ready(event.detail.map);
+  });
+}
+
+export function latLng(feature) {
+  const [lon, lat] = feature.geometry.coordinates;
+  return [lat, lon];
+}
