@@ -1,0 +1,183 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the app served by a real Daphne.
+
+The Daphne subprocess uses the pytest test database (its URL rewritten to the test database's
+name) and the same Redis and channel prefix, so rows a test commits (transactional_db) are what
+the browser sees, and events the test process publishes reach the browser's sockets.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps calling outside hosts this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PORTS = range(8100, 8200)  # the browser tests' own range; other checkouts use others
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1366, "height": 900}
+# Inside the test world's hotspot Hamnen.
+HARBOUR = {"latitude": 58.2755, "longitude": 11.445}
+
+
+def free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 8100-8199 for the browser tests' server")
+
+
+def database_url_for_tests() -> str:
+    """DATABASE_URL with the database name replaced by the test database's."""
+    parsed = urlparse(os.environ["DATABASE_URL"])
+    return urlunparse(parsed._replace(path="/" + settings.DATABASES["default"]["NAME"]))
+
+
+@pytest.fixture(scope="session")
+def server(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """Daphne serving tests.browser.asgi on a free port; yields its base URL."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: run scripts/browser (make browser)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_tests(),
+        "REDIS_URL": settings.REDIS_URL,
+        "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        "DEBUG": "1",
+        "SECURE_COOKIES": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = (ARTIFACTS / "daphne.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "tests.browser.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/konto/logga-in/", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"Daphne did not start; see {ARTIFACTS / 'daphne.log'}")
+        time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(monkeypatch) -> None:
+    """Playwright's sync API keeps an event loop in this thread; the ORM calls in a test are still sync."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # Module scope: the event loop Playwright keeps in this thread ends with the browser tests.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Browsers:
+    """Opens signed-in browser contexts; tile requests are answered at once (no network here)."""
+
+    def __init__(self, browser: Browser, base: str):
+        self.browser, self.base = browser, base
+        self.contexts: list[BrowserContext] = []
+
+    def context(self, user=None, *, viewport=PHONE, geolocation=None) -> BrowserContext:
+        options = {"base_url": self.base, "viewport": viewport, "locale": "sv-SE", "timezone_id": "Europe/Stockholm"}
+        if geolocation:
+            options.update(geolocation=geolocation, permissions=["geolocation"])
+        context = self.browser.new_context(**options)
+        # The map tiles come from OpenStreetMap, which this machine cannot reach: answer empty at once.
+        context.route(lambda url: "tile.openstreetmap.org" in url, lambda route: route.fulfill(status=204))
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": self.base}])
+        self.contexts.append(context)
+        return context
+
+    def page(self, user=None, path: str = "/", **options) -> Page:
+        page = self.context(user, **options).new_page()
+        page.goto(path)
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def browsers(server, browser, transactional_db) -> Iterator[Browsers]:
+    opened = Browsers(browser, server)
+    yield opened
+    opened.close()
+
+
+def off_loop(function: Callable[..., T], /, *args, **kwargs) -> T:
+    """Call `function` in another thread: a service publishing after commit needs a thread without
+    Playwright's event loop (async_to_sync refuses to run beside one)."""
+
+    def call() -> T:
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a screenshot to test-artifacts/<name>.png (the folder is git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
