@@ -317,6 +317,23 @@ class DeviceToken(models.Model):
         return hashlib.sha256(key.encode()).hexdigest()
 
 
+class PresenceDay(models.Model):
+    """Person-minutes of field presence per area and local day: what EST reports keep after raw tracks go.
+
+    Counted in 5-minute slots: a person with at least one position inside the area in a slot
+    counts five minutes. Holds no person, only totals.
+    """
+
+    area = models.ForeignKey("maps.Area", on_delete=models.CASCADE, related_name="presence_days")
+    day = models.DateField()
+    person_minutes = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("närvaro per dag")
+        verbose_name_plural = _("närvaro per dag")
+        constraints = [models.UniqueConstraint(fields=["area", "day"], name="presence_area_day_unique")]
+
+
 class AuditLog(models.Model):
     """Who exported or looked through history, and what they asked for."""
 

@@ -7,12 +7,13 @@ device repeats a client id) and raises a ServiceError subclass when nothing was 
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,11 +29,13 @@ from coordination.models import (
     LatestPosition,
     NoteCategory,
     PositionReport,
+    PresenceDay,
     Role,
     Shift,
     SituationNote,
     Team,
 )
+from coordination.selectors import coverage_counts, presence_minutes_raw
 from coordination.validation import (
     MAX_CLOCK_SKEW,
     clean_client_id,
@@ -331,9 +334,30 @@ def position_record(*, user, client_id: str, lat, lon, accuracy=None, recorded_a
     return result
 
 
+def presence_aggregate(*, day: date) -> int:
+    """Store person-minutes per area for one finished local day, once; return the rows stored.
+
+    Written only after the day is over and only once: by then every raw position of the day is
+    there, and later purges delete them, so a recount would come out short.
+    """
+    if day >= timezone.localdate() or PresenceDay.objects.filter(day=day).exists():
+        return 0
+    rows = [PresenceDay(area_id=area, day=day, person_minutes=m) for area, m in presence_minutes_raw(day).items()]
+    PresenceDay.objects.bulk_create(rows, ignore_conflicts=True)  # two purges at once store one set
+    return len(rows)
+
+
 def positions_purge(*, now: datetime | None = None) -> int:
-    """Delete raw positions (and their broadcast events) older than POSITION_RETENTION_DAYS; return how many."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.POSITION_RETENTION_DAYS)
+    """Delete raw positions (and their broadcast events) past POSITION_RETENTION_DAYS; return how many.
+
+    Finished days are first summed into PresenceDay, so the EST reports keep presence per area
+    while the tracks themselves go.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.POSITION_RETENTION_DAYS)
+    raw_days = PositionReport.objects.annotate(day=TruncDate("recorded_at")).values_list("day", flat=True)
+    for day in raw_days.distinct():
+        presence_aggregate(day=day)
     deleted, _ = PositionReport.objects.filter(received_at__lt=cutoff).delete()
     # The `positions` events are a track of every team too; they go with the raw positions.
     Event.objects.filter(kind="positions", created_at__lt=cutoff).delete()
@@ -342,8 +366,6 @@ def positions_purge(*, now: datetime | None = None) -> int:
 
 def coverage_refresh() -> Event | None:
     """Recount adults per area; publish a `coverage` event to everyone when a count changed."""
-    from coordination.selectors import coverage_counts  # selectors read models this module writes
-
     with transaction.atomic():
         # Under the event lock, so two server processes ticking at once publish one change once.
         with connection.cursor() as cursor:
