@@ -450,7 +450,7 @@ def plot(results: list[dict], path: Path) -> None:
     fig, (lat, cpu) = plt.subplots(1, 2, figsize=(12, 4.5))
     series: dict[tuple, list] = {}
     for r in results:
-        if r["servers"] == 1 and r["duration"] < 200:
+        if r["servers"] == 1 and r["duration"] < 200 and "+" not in r["variant"]:
             series.setdefault((r["variant"], r["viewers"]), []).append(r)
     for (variant, viewers), rs in sorted(series.items()):
         rs.sort(key=lambda r: r["devices"])
@@ -560,9 +560,9 @@ def main() -> None:
         if p99 is None or p99 > 10_000:
             collapsed.add((variant, viewers, servers))
     report(results, name, meta)
-    if args.full:
-        plot(results, RESULTS / "full-latest.png")
-        print(f"plot: {(RESULTS / 'full-latest.png').relative_to(ROOT)}")
+    if len({r["devices"] for r in results}) > 1:
+        plot(results, RESULTS / f"{name}-latest.png")
+        print(f"plot: {(RESULTS / f'{name}-latest.png').relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
