@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -108,6 +109,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     return Response(error_body("server_error", _("Något gick fel på servern; försök igen.")), 500)
 
 
+@csrf_exempt  # a POST to a wrong address is a 404, not a CSRF page
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """Any /api/ or /track/ path that no route matches: a JSON 404, not Django's HTML page."""
     return JsonResponse(error_body("not_found", _("Det finns ingen sådan adress i API:et.")), status=404)

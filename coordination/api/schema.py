@@ -14,6 +14,11 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
         },
         "required": ["code", "message"],
     }
+    for name, component in result["components"]["schemas"].items():
+        # Request bodies refuse unknown fields (a misspelt field must not vanish); OwnTracks sends
+        # many fields Närvaro ignores, so its message stays open.
+        if name.endswith("Request") and name != "OwnTracksMessageRequest" and component.get("type") == "object":
+            component["additionalProperties"] = False
     for item in result.get("paths", {}).values():
         for operation in item.values():
             operation.setdefault("responses", {}).setdefault(

@@ -177,11 +177,19 @@ def test_note_history_pages_newest_first(world):
     assert third["next"] is None
 
 
-@pytest.mark.parametrize("query", ["area=999999", "since=yesterday", "category=fight", "limit=0", "limit=501"])
+@pytest.mark.parametrize(
+    "query", ["since=yesterday", "until=", "category=fight", "limit=0", "limit=501", "team=1&team=2"]
+)
 def test_bad_history_filters_are_400(world, query):
     response = client_for(world.dana).get(f"/api/notes/?{query}")
     assert response.status_code == 400
     assert response.json()["field"] == query.partition("=")[0]
+
+
+def test_an_unknown_area_is_404(world):
+    response = client_for(world.dana).get("/api/notes/?area=999999")
+    assert response.status_code == 404
+    assert response.json()["field"] == "area"
 
 
 # --- alerts ------------------------------------------------------------------------------------------
