@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from coordination import access, selectors
 from coordination.models import Event, NoteCategory, Role, Shift, SituationNote, Team
-from maps.models import Area
+from maps.models import Activity, Area
 
 # How far back the chat panels start when a page loads (one evening).
 CHAT_HISTORY = timedelta(hours=12)
@@ -91,15 +91,12 @@ def map_strings() -> dict:
         "adult": _("vuxen ute"),
         "nobody": _("Ingen vuxen ute"),
         "open_now": _("Öppet nu"),
-        "planned": _("Planerad"),
         "closed": _("Stängt i kväll"),
         "weekly": _("varje vecka"),
         "youth": _("unga"),
         "no_position": _("ingen position än"),
         "minutes_ago": _("%(n)s min sedan"),
         "just_now": _("nyss"),
-        "reloaded": _("Läget har laddats om."),
-        "not_sent": _("Skickades inte"),
     }
 
 
@@ -114,6 +111,7 @@ def _staff_config(viewer: access.Viewer) -> dict:
         "categories": _choices(NoteCategory.choices),
         "severities": _choices(SituationNote.Severity.choices),
         "statuses": _choices(Shift.Status.choices),
+        "activity_statuses": _choices(Activity.Status.choices),
         "strings": map_strings(),
     }
 
@@ -156,7 +154,6 @@ def field_strings() -> dict:
     """UI text of static/coordination/field.js."""
     return {
         "on_shift_since": _("Pass pågår sedan %(time)s"),
-        "off_shift": _("Inget pågående pass"),
         "sharing": _("Delar position"),
         "sharing_accuracy": _("Delar position (±%(m)s m)"),
         "paused": _("Positionen delas inte (pausad)"),
@@ -239,11 +236,7 @@ def ops_strings() -> dict:
         "note_from": _("%(category)s – %(team)s"),
         "duty": _("jouren"),
         "everyone": _("Alla i tjänst"),
-        "team": _("Team"),
-        "area": _("Område"),
-        "all": _("Alla"),
         "sound_on": _("Ljud på"),
-        "sound_off": _("Slå på ljud"),
         "no_teams": _("Inga team ute just nu."),
         "no_feed": _("Inget har hänt än i kväll."),
         "youth_count": _("ca %(n)s unga"),

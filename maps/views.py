@@ -63,9 +63,7 @@ def public_strings() -> dict:
     """UI text of static/maps/public.js."""
     return {
         "no_activities": _("Inga aktiviteter just nu."),
-        "upcoming": _("Kommande"),
         "open_now": _("Öppet nu"),
-        "organizer": _("Arrangör"),
         "age": _("Ålder"),
         "contact": _("Kontakt"),
     }

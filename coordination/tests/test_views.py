@@ -188,3 +188,26 @@ def test_the_duty_map_is_read_only_for_the_partner(world, client):
 def test_the_duty_map_refuses_everyone_else(world, client, person):
     client.force_login(getattr(world, person))
     assert client.get("/jour/").status_code == 403
+
+
+# --- language -----------------------------------------------------------------------------------------
+
+
+def test_the_language_switch_turns_the_screens_english(world, client):
+    """Needs the compiled catalogue (make messages, which make test runs first)."""
+    client.force_login(world.alice)
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/falt/"})
+    assert response["Location"] == "/falt/"
+    response = client.get("/falt/")
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert "Start tonight's shift" in html and "Need support" in html
+    config = embedded(response, "field-config")
+    assert dict(config["categories"])["gathering"] == "Young people gathering"
+    assert config["strings"]["online"] == "Connected"
+
+
+def test_swedish_is_the_default(world, client):
+    client.force_login(world.alice)
+    html = client.get("/falt/").content.decode()
+    assert '<html lang="sv">' in html and "Starta kvällens pass" in html

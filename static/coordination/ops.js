@@ -26,6 +26,7 @@ const label = {
   category: Object.fromEntries(config.categories),
   severity: Object.fromEntries(config.severities),
   status: Object.fromEntries(config.statuses),
+  activity: Object.fromEntries(config.activity_statuses),
 };
 const teamName = Object.fromEntries(config.teams.map((t) => [t.id, t.name]));
 const areaName = Object.fromEntries(config.areas.map((a) => [a.id, a.name]));
@@ -233,7 +234,7 @@ function feedEntryHtml(entry) {
   if (entry.kind === "alert") text = fmt(S.alert_from, { team: d.team_name });
   else if (entry.kind === "shift") text = fmt(d.active ? S.shift_started : S.shift_ended, { team: d.team_name });
   else if (entry.kind === "status") text = fmt(S.status_changed, { team: d.team_name, status: label.status[d.status] ?? d.status });
-  else if (entry.kind === "activity") text = fmt(S.activity_changed, { title: d.title, status: d.status });
+  else if (entry.kind === "activity") text = fmt(S.activity_changed, { title: d.title, status: label.activity[d.status] ?? d.status });
   return `<li class="feed-${entry.kind}">${escapeHtml(text)} ${at}</li>`;
 }
 

@@ -1,7 +1,7 @@
 // The association page's activity form (templates/maps/association.html, activity_edit.html):
 // choose a known place, or tap the map for a point of your own.
 
-import { fmt, serverData } from "../js/live.js";
+import { serverData } from "../js/live.js";
 import { escapeHtml, onMap } from "../js/maplayers.js";
 
 const places = serverData("places");
@@ -15,7 +15,7 @@ let point = null;
 function describe() {
   text.textContent =
     lat.value && lon.value
-      ? fmt(text.dataset.chosen, { lat: Number(lat.value).toFixed(5), lon: Number(lon.value).toFixed(5) })
+      ? `${text.dataset.chosen}: ${Number(lat.value).toFixed(5)}, ${Number(lon.value).toFixed(5)}`
       : place.value
         ? ""
         : text.dataset.none;
