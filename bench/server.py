@@ -147,7 +147,7 @@ class Servers:
                 proc.send_signal(signal.SIGTERM)
         for proc in self.procs:
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=5)  # Daphne waits 10 s for app instances; nothing left to measure
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
