@@ -15,11 +15,6 @@ from coordination.errors import ServiceError
 log = logging.getLogger(__name__)
 
 
-class TooLarge(ServiceError):
-    code = "too_large"
-    status = 413
-
-
 class Unauthenticated(ServiceError):
     """No valid credentials (a tracker's wrong or revoked token)."""
 

@@ -7,7 +7,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from coordination.api.errors import TooLarge
+from coordination.errors import TooLarge
 
 # A note, a chat message or an activity is a few kilobytes at most; more is a mistake or an attack.
 MAX_BODY_BYTES = 64 * 1024

@@ -21,10 +21,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coordination import access, selectors, services
-from coordination.api.errors import TooLarge
 from coordination.api.parsers import MAX_BODY_BYTES, LimitedJSONParser, ScopedRateThrottle
 from coordination.auth import user_for_token
-from coordination.errors import Invalid
+from coordination.errors import Invalid, TooLarge
 from coordination.models import DeviceToken
 
 # A Unix time above this is in milliseconds (Traccar accepts both); seconds reach it in year 5138.

@@ -112,6 +112,13 @@ def test_only_duty_acknowledges_notes(world, person):
     assert response.status_code == 403
 
 
+def test_an_action_needs_no_body_at_all(world):
+    note = services.note_create(user=world.dana, category="other")
+    client = client_for(world.dana)
+    response = client.generic("POST", f"/api/notes/{note.data['id']}/acknowledge/", "", content_type="")
+    assert response.status_code == 201
+
+
 def test_acknowledging_an_unknown_note_is_404(world):
     response = client_for(world.dana).post("/api/notes/999999/acknowledge/", {})
     assert response.status_code == 404 and response.json()["code"] == "not_found"
