@@ -148,10 +148,20 @@ def activity_features(*, now, public_only: bool, organization_id: int | None = N
     return [_feature(f"activity.{a.pk}", "activity", _point(p), p) for a in activities for p in [activity_payload(a)]]
 
 
-def area_features() -> list[dict]:
-    """Districts and hotspots with how many adults are out in each now (the public may see this)."""
+def published_coverage(*, head: int) -> dict[int, int]:
+    """Adults per area as the newest `coverage` event at or below `head` says, else counted now.
 
-    counts = coverage_counts()
+    Clients change counts only on coverage events, so the snapshot must agree with the last one:
+    a live count that differs from it would stay on a screen until the next change.
+    """
+    last = Event.objects.filter(kind="coverage", seq__lte=head).order_by("-seq").first()
+    if last is None:
+        return coverage_counts()
+    return {area["area"]: area["adults"] for area in last.data["areas"]}
+
+
+def area_features(*, counts: dict[int, int]) -> list[dict]:
+    """Districts and hotspots with how many adults are out in each (the public may see this)."""
     features = []
     for area in Area.objects.exclude(kind=Area.Kind.MUNICIPALITY).order_by("pk"):
         props = {
@@ -179,7 +189,7 @@ def live_snapshot(*, viewer: access.Viewer) -> dict:
         seq = event_head()
         now = timezone.now()
         staff = access.may_read_live(viewer)
-        features = area_features()
+        features = area_features(counts=published_coverage(head=seq))
         features += activity_features(now=now, public_only=not staff)
         if staff:
             features += team_features() + note_features(now=now) + alert_features()

@@ -1,9 +1,9 @@
 """URLs of the REST API, the activity feeds and the phone-tracker endpoints."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from coordination.api import docs, errors, tracker, views
+from coordination.api import errors, tracker, views
 from maps import feeds
 
 urlpatterns = [
@@ -23,7 +23,8 @@ urlpatterns = [
     path("api/activities/<int:pk>/close/", views.ActivityCloseView.as_view(), name="api-activity-close"),
     path("api/activities/<int:pk>/cancel/", views.ActivityCancelView.as_view(), name="api-activity-cancel"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", docs.api_docs, name="api-docs"),
+    # Swagger UI's files come from drf-spectacular-sidecar, served by the app (no CDN).
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("track/osmand/", tracker.OsmAndView.as_view(), name="track-osmand"),
     path("track/owntracks/", tracker.OwnTracksView.as_view(), name="track-owntracks"),
     # Last: any other /api/ or /track/ address is a JSON 404, never Django's HTML page.

@@ -219,7 +219,7 @@ def test_a_refusal_of_the_service_is_a_form_error_and_nothing_is_written(root_cl
     assert "Ett tillfälle får vara högst ett dygn" in str(form.errors["ends_at"])
     assert form["title"].value() == "Öppen hall"  # what was typed is kept
     assert not Activity.objects.exists()
-    assert not Event.objects.exists()
+    assert not Event.objects.exclude(kind="coverage").exists()  # the coverage tick may run anywhere
 
 
 def test_a_personal_number_in_the_description_is_refused_on_the_form(root_client, world):
@@ -268,7 +268,7 @@ def test_saving_an_unchanged_activity_writes_no_event(root_client, world):
     response = root_client.post(url(Activity, "change", activity.pk), activity_form(world))
 
     assert response.status_code == 302
-    assert not Event.objects.exists()
+    assert not Event.objects.exclude(kind="coverage").exists()  # the coverage tick may run anywhere
 
 
 def test_the_open_action_opens_through_the_service(root_client, world):
@@ -291,7 +291,7 @@ def test_a_cancelled_activity_cannot_be_reopened_and_the_admin_says_why(root_cli
     activity.refresh_from_db()
     assert activity.status == Activity.Status.CANCELLED
     assert "kan inte öppnas igen" in response.content.decode()
-    assert not Event.objects.exists()
+    assert not Event.objects.exclude(kind="coverage").exists()  # the coverage tick may run anywhere
 
 
 def test_activities_cannot_be_deleted_in_the_admin(root_client, world):

@@ -168,3 +168,16 @@ def test_the_public_snapshot_holds_no_staff_position_name_or_note(world):
     assert "alice" not in text.lower() and "11.445" not in text
     hotspot = next(f for f in snapshot["features"] if f["id"] == f"area.{world.hotspot.pk}")
     assert hotspot["properties"]["adults"] == 1
+
+
+def test_the_snapshot_shows_the_counts_of_the_last_coverage_event_not_a_newer_live_count(world):
+    services.coverage_refresh()  # everyone at 0
+    services.shift_start(user=world.alice, client_id=new_id())
+    services.position_record(user=world.alice, client_id=new_id(), lat=58.2755, lon=11.445, recorded_at=timezone.now())
+    snapshot = by_id(selectors.live_snapshot(viewer=access.ANONYMOUS))
+    # The tick has not run: clients hold 0 and the snapshot must agree, or a later return to 0
+    # (which publishes nothing) would leave this client showing 1 for good.
+    assert snapshot[f"area.{world.hotspot.pk}"]["properties"]["adults"] == 0
+    services.coverage_refresh()
+    snapshot = by_id(selectors.live_snapshot(viewer=access.ANONYMOUS))
+    assert snapshot[f"area.{world.hotspot.pk}"]["properties"]["adults"] == 1
