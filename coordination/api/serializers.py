@@ -5,6 +5,8 @@ service functions own every rule beyond that. Output serializers describe, for t
 dicts that coordination.payloads builds: responses are those dicts, so events and REST agree.
 """
 
+from datetime import date
+
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -195,6 +197,20 @@ class EventsQuery(QuerySerializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=500)
 
 
+class WeeklyReportQuery(QuerySerializer):
+    week = serializers.RegexField(
+        r"^\d{4}-W\d{2}$", required=False, help_text="ISO week, e.g. 2026-W48; the current week when left out."
+    )
+
+    def validate_week(self, value: str) -> date:
+        """The Monday of the ISO week, or a clear error for a week that does not exist."""
+        year, week = value.split("-W")
+        try:
+            return date.fromisocalendar(int(year), int(week), 1)
+        except ValueError:
+            raise serializers.ValidationError(_("Veckan finns inte.")) from None
+
+
 class FeedQuery(QuerySerializer):
     organization = serializers.IntegerField(required=False, min_value=1, help_text="Only this organisation's.")
 
@@ -234,6 +250,35 @@ class FeatureOut(serializers.Serializer):
 class FeatureCollectionOut(serializers.Serializer):
     type = serializers.CharField(help_text="Always `FeatureCollection`.")
     features = FeatureOut(many=True)
+
+
+class AreaWeekOut(serializers.Serializer):
+    area = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    priority = serializers.IntegerField()
+    presence_hours = serializers.FloatField(help_text="Person-hours of field presence, in 5-minute slots.")
+    notes = serializers.IntegerField()
+    notes_by_category = serializers.DictField(child=serializers.IntegerField())
+    youth_counted = serializers.IntegerField(help_text="Sum of the approximate youth counts in notes.")
+
+
+class WeeklyReportOut(serializers.Serializer):
+    week = serializers.CharField()
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+    shifts = serializers.IntegerField()
+    notes = serializers.IntegerField()
+    notes_by_category = serializers.DictField(child=serializers.IntegerField())
+    alerts = serializers.IntegerField()
+    areas = AreaWeekOut(many=True)
+    uncovered_hotspots = serializers.ListField(child=serializers.CharField())
+
+    def get_fields(self):
+        # "from" is a Python keyword: declared as from_, named "from" on the wire.
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
 
 
 class SnapshotOut(FeatureCollectionOut):

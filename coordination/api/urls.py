@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/activities/<int:pk>/open/", views.ActivityOpenView.as_view(), name="api-activity-open"),
     path("api/activities/<int:pk>/close/", views.ActivityCloseView.as_view(), name="api-activity-close"),
     path("api/activities/<int:pk>/cancel/", views.ActivityCancelView.as_view(), name="api-activity-cancel"),
+    path("api/reports/weekly/", views.WeeklyReportView.as_view(), name="api-report-weekly"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's files come from drf-spectacular-sidecar, served by the app (no CDN).
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -4,7 +4,10 @@ Views parse the request, ask coordination.access who may read, and call the same
 functions as the sockets for every write; a write answers 201 with the stored event.
 """
 
+from datetime import timedelta
+
 import orjson
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
@@ -313,3 +316,26 @@ def _activity_action(service, name: str, summary: str) -> type[APIView]:
 ActivityOpenView = _activity_action(map_services.activity_open, "ActivityOpenView", "Mark an activity open tonight")
 ActivityCloseView = _activity_action(map_services.activity_close, "ActivityCloseView", "Mark it closed tonight")
 ActivityCancelView = _activity_action(map_services.activity_cancel, "ActivityCancelView", "Cancel an activity")
+
+
+# --- the weekly EST picture ------------------------------------------------------------------------
+
+
+class WeeklyReportView(APIView):
+    """The EST week for duty, partners and admins: presence, notes and alerts per area, counts only."""
+
+    @extend_schema(
+        summary="Weekly EST report",
+        description="Person-hours of presence, notes by category and alerts per area for one ISO week "
+        "(Monday–Sunday, Europe/Stockholm). Counts only; every read is audit-logged.",
+        parameters=[s.WeeklyReportQuery],
+        responses={200: s.WeeklyReportOut},
+    )
+    def get(self, request: Request) -> Response:
+        if not access.may_read_reports(_viewer(request)):
+            raise Forbidden(_("Veckorapporten är för jour, partner och administratörer."))
+        query = _query(s.WeeklyReportQuery, request)
+        today = timezone.localdate()
+        week_start = query.get("week") or today - timedelta(days=today.weekday())
+        _audit(request, "report.weekly", {"week": week_start.isoformat()})
+        return Response(selectors.weekly_report(week_start=week_start))
