@@ -2,7 +2,7 @@
 // Everything the person sends goes through the shared outbox (static/js/live.js), so it survives
 // a dead zone or a reload and is delivered once.
 
-import { Live, fmt, serverData } from "../js/live.js";
+import { Live, fmt, serverData, setHtml } from "../js/live.js";
 import {
   FeatureLayers,
   activityIcon,
@@ -48,6 +48,7 @@ let lastSent = null;
 let watchId = null;
 let geoError = null;
 let paused = localStorage.getItem(PAUSE_KEY) === "1";
+let framed = false; // the map has been fitted to where things are
 
 const live = new Live({
   path: config.ws_path,
@@ -150,13 +151,13 @@ function describe(frame) {
 function renderOutbox() {
   const items = (live.outbox?.list() ?? []).filter((item) => item.frame.type !== "position");
   $("#outbox-card").hidden = items.length === 0;
-  $("#outbox-list").innerHTML = items
+  setHtml($("#outbox-list"), items
     .map(
       (item) =>
         `<li class="waiting" data-id="${item.id}"><span class="tag">${escapeHtml(S.waiting)}</span> ` +
         `${escapeHtml(describe(item.frame))} <time>${timeText(new Date(item.created).toISOString())}</time></li>`,
     )
-    .join("");
+    .join(""));
 }
 
 function renderFeed() {
@@ -165,9 +166,9 @@ function renderFeed() {
   );
   const when = (p) => p.created_at ?? p.raised_at;
   mine.sort((a, b) => Date.parse(when(b.properties)) - Date.parse(when(a.properties)));
-  $("#my-feed").innerHTML = mine.length
+  setHtml($("#my-feed"), mine.length
     ? mine.map((f) => feedItem(f)).join("")
-    : `<li class="muted">${escapeHtml(S.empty_feed)}</li>`;
+    : `<li class="muted">${escapeHtml(S.empty_feed)}</li>`);
 }
 
 function feedItem(feature) {
@@ -220,8 +221,7 @@ function renderChat() {
   const list = $("#chat-list");
   const sent = [...chat.entries()].sort((a, b) => a[0] - b[0]);
   const waiting = pending("chat");
-  list.innerHTML =
-    sent
+  setHtml(list, sent
       .map(
         ([seq, m]) =>
           `<li data-seq="${seq}"><span class="who">${escapeHtml(m.author)}</span> <span class="tag">${escapeHtml(channelName(m.channel))}</span>` +
@@ -234,7 +234,7 @@ function renderChat() {
           `<li class="waiting"><span class="tag">${escapeHtml(S.waiting)}</span> <span class="tag">${escapeHtml(channelName(item.frame.channel))}</span>` +
           `<p>${escapeHtml(item.frame.text)}</p></li>`,
       )
-      .join("");
+      .join(""));
   list.scrollTop = list.scrollHeight;
   const badge = $("#chat-unread");
   badge.hidden = unread === 0;
@@ -401,7 +401,18 @@ function show(tab) {
     if (button.dataset.show === tab) button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
   }
-  if (tab === "map" && map) setTimeout(() => map.invalidateSize(), 0);
+  if (tab === "map" && map) {
+    setTimeout(() => {
+      // The map was made in a hidden tab (no size); frame it the first time it is seen.
+      map.invalidateSize();
+      if (!framed) {
+        framed = true;
+        const areas = layers.groups.area.getLayers();
+        if (lastFix) map.setView([lastFix.lat, lastFix.lon], 16);
+        else if (areas.length) map.fitBounds(L.featureGroup(areas).getBounds(), { maxZoom: 15 });
+      }
+    }, 0);
+  }
   if (tab === "chat") {
     unread = 0;
     renderChat();

@@ -2,7 +2,7 @@
 // The duty officer acknowledges and writes; a partner (police contact) gets the same picture
 // without the controls (the server refuses their writes anyway).
 
-import { Live, fmt, serverData } from "../js/live.js";
+import { Live, fmt, serverData, setHtml } from "../js/live.js";
 import {
   FeatureLayers,
   activityIcon,
@@ -148,7 +148,7 @@ function renderAlerts() {
   alerts.sort((a, b) => (a.status === b.status ? Date.parse(b.raised_at) - Date.parse(a.raised_at) : a.status === "raised" ? -1 : 1));
   const raised = alerts.filter((a) => a.status === "raised").length;
   document.title = `${raised ? `(${raised}) ` : ""}${document.title.replace(/^\(\d+\) /, "")}`;
-  $("#alerts").innerHTML = alerts
+  setHtml($("#alerts"), alerts
     .map((a) => {
       let action = "";
       if (canAct && a.status === "raised") {
@@ -165,7 +165,7 @@ function renderAlerts() {
         `<p>${escapeHtml(a.text)} <time>${timeText(a.raised_at)}</time></p>${action}</article>`
       );
     })
-    .join("");
+    .join(""));
 }
 
 function renderTeams() {
@@ -174,7 +174,7 @@ function renderTeams() {
     .map((f) => f.properties)
     .filter((p) => passes(p, "team"));
   teams.sort((a, b) => a.team_name.localeCompare(b.team_name));
-  $("#teams").innerHTML = teams.length
+  setHtml($("#teams"), teams.length
     ? teams
         .map((t) => {
           const areas = (t.areas ?? []).map((id) => areaName[id]).filter(Boolean).join(", ");
@@ -186,7 +186,7 @@ function renderTeams() {
           );
         })
         .join("")
-    : `<li class="muted">${escapeHtml(S.no_teams)}</li>`;
+    : `<li class="muted">${escapeHtml(S.no_teams)}</li>`);
 }
 
 function renderAreas() {
@@ -195,13 +195,13 @@ function renderAreas() {
     .map((f) => f.properties)
     .filter((p) => passes(p, "area"));
   areas.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
-  $("#areas").innerHTML = areas
+  setHtml($("#areas"), areas
     .map(
       (a) =>
         `<li class="area-item ${a.adults ? "covered" : a.kind === "hotspot" ? "uncovered" : ""}" data-focus="area.${a.id}">` +
         `<strong>${escapeHtml(a.name)}</strong> <span class="muted">${escapeHtml(adultsText(a.adults, S))}</span></li>`,
     )
-    .join("");
+    .join(""));
 }
 
 function feedEntryHtml(entry) {
@@ -241,7 +241,7 @@ function feedEntryHtml(entry) {
 function renderFeed() {
   const entries = [...feed.values()].sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
   const html = entries.map(feedEntryHtml).join("");
-  $("#feed").innerHTML = html || `<li class="muted">${escapeHtml(S.no_feed)}</li>`;
+  setHtml($("#feed"), html || `<li class="muted">${escapeHtml(S.no_feed)}</li>`);
 }
 
 function channelName(channel) {
@@ -255,8 +255,7 @@ function renderChat() {
   if (!list) return;
   const sent = [...chat.entries()].sort((a, b) => a[0] - b[0]);
   const waiting = (live.outbox?.list() ?? []).filter((item) => item.frame.type === "chat");
-  list.innerHTML =
-    sent
+  setHtml(list, sent
       .map(
         ([seq, m]) =>
           `<li data-seq="${seq}"><span class="who">${escapeHtml(m.author)}</span> <span class="tag">${escapeHtml(channelName(m.channel))}</span>` +
@@ -269,7 +268,7 @@ function renderChat() {
           `<li class="waiting"><span class="tag">${escapeHtml(S.waiting)}</span> <span class="tag">${escapeHtml(channelName(item.frame.channel))}</span>` +
           `<p>${escapeHtml(item.frame.text)}</p></li>`,
       )
-      .join("");
+      .join(""));
   list.scrollTop = list.scrollHeight;
 }
 

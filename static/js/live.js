@@ -23,6 +23,8 @@ const SEND_EVERY_MS = 100;
 const MAX_QUEUED_POSITIONS = 120;
 // Seqs remembered for "already applied"; events arrive at most slightly out of order.
 const APPLIED_MEMORY = 5000;
+// A frame unanswered this long on an open socket is sent again (same id: the server dedupes).
+const RESEND_AFTER_MS = 30000;
 
 /** A random UUID (v4), also outside secure contexts where crypto.randomUUID is missing. */
 export function uuid() {
@@ -32,6 +34,14 @@ export function uuid() {
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Replace an element's HTML only when it changed, so a button is not swapped under a finger. */
+const shownHtml = new WeakMap();
+export function setHtml(element, html) {
+  if (shownHtml.get(element) === html) return;
+  shownHtml.set(element, html);
+  element.innerHTML = html;
 }
 
 /** Read server data a template embedded with json_script. */
@@ -147,7 +157,7 @@ export class Live {
     this.socket = null;
     this.ready = false; // hello sent on the current socket
     this.attempt = 0;
-    this.inFlight = new Set(); // ids sent on the current socket and not answered yet
+    this.inFlight = new Map(); // id -> when it was sent on the current socket, until answered
     this.retryAt = new Map(); // id -> time before which a refused-for-now frame waits
     this.loading = null; // a snapshot reload in progress; events wait in `buffer`
     this.buffer = [];
@@ -326,10 +336,13 @@ export class Live {
     const now = Date.now();
     const waiting = this.outbox
       .list()
-      .filter((item) => !this.inFlight.has(item.id) && (this.retryAt.get(item.id) ?? 0) <= now);
+      .filter(
+        (item) =>
+          (this.inFlight.get(item.id) ?? -Infinity) < now - RESEND_AFTER_MS && (this.retryAt.get(item.id) ?? 0) <= now,
+      );
     const next = waiting.find((item) => item.frame.type !== "position") ?? waiting[0];
     if (!next) return;
-    this.inFlight.add(next.id);
+    this.inFlight.set(next.id, now);
     this.socket.send(JSON.stringify(next.frame));
   }
 

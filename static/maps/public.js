@@ -1,7 +1,7 @@
 // The public map (templates/maps/public.html): public activities and adults per area, live over
 // /ws/public/. The server sends this page nothing else; it never learns who is out or where.
 
-import { Live, serverData } from "../js/live.js";
+import { Live, serverData, setHtml } from "../js/live.js";
 import {
   FeatureLayers,
   activityIcon,
@@ -77,17 +77,17 @@ function render() {
   const open = activities.filter((p) => p.status === "open");
   const later = activities.filter((p) => p.status !== "open");
   const empty = `<li class="muted">${escapeHtml(S.no_activities)}</li>`;
-  $("#open-now").innerHTML = open.map(activityItem).join("") || empty;
-  $("#upcoming").innerHTML = later.map(activityItem).join("") || empty;
+  setHtml($("#open-now"), open.map(activityItem).join("") || empty);
+  setHtml($("#upcoming"), later.map(activityItem).join("") || empty);
   const areas = live.state.layer("area").map((f) => f.properties);
   areas.sort((a, b) => b.adults - a.adults || a.name.localeCompare(b.name));
-  $("#areas").innerHTML = areas
+  setHtml($("#areas"), areas
     .map(
       (a) =>
         `<li class="area-item ${a.adults ? "covered" : ""}" data-id="area.${a.id}" data-focus="area.${a.id}">` +
         `<strong>${escapeHtml(a.name)}</strong> <span class="count" data-adults="${a.adults}">${escapeHtml(adultsText(a.adults, S))}</span></li>`,
     )
-    .join("");
+    .join(""));
   renderConnection();
   if (layers) layers.sync(live.state);
 }

@@ -129,12 +129,16 @@ class Browsers:
     def __init__(self, browser: Browser, base: str):
         self.browser, self.base = browser, base
         self.contexts: list[BrowserContext] = []
+        self.console: list[str] = []  # what the pages logged, kept for a failure's report
 
     def context(self, user=None, *, viewport=PHONE, geolocation=None) -> BrowserContext:
         options = {"base_url": self.base, "viewport": viewport, "locale": "sv-SE", "timezone_id": "Europe/Stockholm"}
         if geolocation:
             options.update(geolocation=geolocation, permissions=["geolocation"])
         context = self.browser.new_context(**options)
+        name = getattr(user, "username", "public")
+        context.on("console", lambda message: self.console.append(f"{name}: {message.type}: {message.text}"))
+        context.on("weberror", lambda error: self.console.append(f"{name}: error: {error.error}"))
         # The map tiles come from OpenStreetMap, which this machine cannot reach: answer empty at once.
         context.route(lambda url: "tile.openstreetmap.org" in url, lambda route: route.fulfill(status=204))
         if user is not None:
@@ -149,15 +153,38 @@ class Browsers:
         page.goto(path)
         return page
 
+    def keep_evidence(self, test: str) -> None:
+        """After a failure: a screenshot of every open page and the pages' console, in test-artifacts/."""
+        for i, context in enumerate(self.contexts):
+            for j, page in enumerate(context.pages):
+                try:
+                    page.screenshot(path=str(ARTIFACTS / f"failed-{test}-{i}-{j}.png"))
+                except Exception:  # noqa: BLE001 - a closed page leaves no picture; the rest still helps
+                    continue
+        (ARTIFACTS / f"failed-{test}-console.txt").write_text("\n".join(self.console))
+
     def close(self) -> None:
         for context in self.contexts:
             context.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember each phase's outcome on the test item, so fixtures can tell a failure at teardown."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 @pytest.fixture
-def browsers(server, browser, transactional_db) -> Iterator[Browsers]:
+def browsers(request, server, browser, transactional_db, settings) -> Iterator[Browsers]:
+    # Sessions are made with force_login, so the server never checks a password: hash them cheaply.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     opened = Browsers(browser, server)
     yield opened
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        opened.keep_evidence(request.node.name)
     opened.close()
 
 

@@ -62,6 +62,8 @@ def evening(world):
         text="Grupp vid kiosken, lugnt",
     )
     services.alert_raise(user=world.alice, text="Behöver en till vuxen", lat=58.2755, lon=11.445)
+    services.chat_send(user=world.dana, channel="everyone", text="Fika på stationen kl 21")
+    services.chat_send(user=world.alice, channel=f"team.{world.harbour_team.pk}", text="Vi tar hamnen först")
     services.coverage_refresh()
     start = now.replace(hour=18, minute=0, second=0, microsecond=0)
     gym = map_services.activity_create(
@@ -101,6 +103,13 @@ def test_screenshots_of_the_four_screens_at_phone_and_desktop_width(world, brows
                 expect(page.locator("#connection")).to_have_attribute("data-state", "online")
             page.wait_for_timeout(300)  # markers and fonts settle
             screenshot(page, f"{name}-{size}")
+            if name == "field" and size == "phone":
+                for tab in ("note", "map", "chat"):
+                    page.click(f".tabbar [data-show={tab}]")
+                    page.wait_for_timeout(300)
+                    screenshot(page, f"field-{tab}-phone")
+                page.click("#alert-open")
+                screenshot(page, "field-alert-phone")
             page.context.close()
 
 

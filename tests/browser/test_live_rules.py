@@ -1,0 +1,68 @@
+"""static/js/live.js applies events exactly as the server's rule book does.
+
+The zulip-style check of coordination/tests/test_snapshot_events.py, run through the browser's
+`applyEvent`: the snapshot at N plus the events after N, applied in the page, equals the snapshot now.
+"""
+
+import copy
+
+import pytest
+from django.utils import timezone
+
+from coordination import access, selectors, services
+from coordination.tests.sockets import new_id
+from coordination.tests.test_snapshot_events import by_id, evening
+from tests.browser.conftest import off_loop
+
+APPLY = """
+async ([snapshot, events, publicOnly]) => {
+  const { LiveState } = await import("/static/js/live.js");
+  const state = new LiveState(snapshot, { publicOnly });
+  const applied = events.map((event) => state.apply(event));
+  return { features: Object.fromEntries(state.features), seq: state.seq, applied };
+}
+"""
+
+
+def before_and_after(world, person):
+    """The snapshot a viewer loaded, the events they were sent since, and the snapshot now."""
+    services.shift_start(user=world.bob, client_id=new_id())
+    services.position_record(user=world.bob, client_id=new_id(), lat=58.28, lon=11.44, recorded_at=timezone.now())
+    services.coverage_refresh()
+    user = getattr(world, person) if person else None
+    viewer = access.viewer_for(user)
+    before = selectors.live_snapshot(viewer=viewer)
+    public_only = not access.may_read_live(viewer)
+    services.shift_end(user=world.bob)
+    evening(world)
+    viewer = access.viewer_for(user)
+    replay = selectors.events_after(viewer=viewer, after=before["seq"])
+    events = [{"type": "event", "seq": e.seq, "kind": e.kind, "data": copy.deepcopy(e.data)} for e in replay.events]
+    return before, events, selectors.live_snapshot(viewer=viewer), public_only
+
+
+@pytest.mark.parametrize("person", ["dana", "frida", "alice", None])
+def test_the_pages_rule_book_turns_an_old_snapshot_into_the_new_one(world, browsers, person):
+    before, events, after, public_only = off_loop(before_and_after, world, person)
+    page = browsers.page(None, "/")
+    result = page.evaluate(APPLY, [before, events, public_only])
+    assert result["features"] == by_id(after)
+    assert result["seq"] == max(e["seq"] for e in events)  # what the next hello reports
+    assert all(result["applied"])
+
+
+def test_the_page_ignores_an_event_it_already_applied(world, browsers):
+    page = browsers.page(None, "/")
+    snapshot = {"type": "FeatureCollection", "seq": 10, "features": []}
+    coverage = {"kind": "coverage", "data": {"areas": []}}
+    result = page.evaluate(
+        APPLY,
+        [
+            snapshot,
+            [{**coverage, "seq": 9}, {**coverage, "seq": 12}, {**coverage, "seq": 11}, {**coverage, "seq": 12}],
+            True,
+        ],
+    )
+    # Older than the snapshot: already in it. 12 twice: once. 11 after 12: not yet applied, so applied.
+    assert result["applied"] == [False, True, True, False]
+    assert result["seq"] == 12
