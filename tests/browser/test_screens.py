@@ -34,11 +34,24 @@ def test_a_field_worker_and_the_duty_officer_share_the_evening(world, browsers):
     expect(ops.locator("#feed .feed-note")).to_contain_text("Samling av unga", timeout=2000)
     expect(ops.locator("#ops-map .mk-note")).to_have_count(1, timeout=2000)
 
+    # A refused note leaves the queue with the server's reason, and its text comes back to fix.
+    field.click(".tabbar [data-show=note]")
+    field.locator("#note-form .chip", has_text="Övrigt").click()
+    field.fill("#note-form textarea", "Pratade med 811218-9876")
+    field.click("#note-form button[type=submit]")
+    expect(field.locator("#toast")).to_contain_text("personnummer")
+    expect(field.locator("#outbox-card")).to_be_hidden()
+    expect(field.locator("#note-form textarea")).to_have_value("Pratade med 811218-9876")
+
     field.click("#alert-open")
     field.fill("#alert-text", "Behöver en till vuxen")
     field.click("#alert-confirm")
     expect(ops.locator("#alerts .alert-card.raised")).to_contain_text("Hamnen", timeout=2000)
     expect(ops.locator("#ops-map .mk-alert-raised")).to_have_count(1, timeout=2000)
+
+    partner = browsers.page(world.frida, "/jour/", viewport=DESKTOP)
+    expect(partner.locator("#alerts .alert-card.raised")).to_contain_text("Hamnen")
+    expect(partner.locator("#alerts button, #feed button, #chat-form")).to_have_count(0)  # reads only
 
     ops.locator("#alerts [data-ack-alert]").click()
     expect(field.locator("#my-feed .alert-item")).to_contain_text("Kvitterat av jouren", timeout=2000)

@@ -1,0 +1,63 @@
+"""static/js/live.js against the real server: catching up after a reconnect, and resync."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from coordination import access, selectors
+from maps import services as map_services
+from tests.browser.conftest import off_loop
+
+# A second Live on the public socket, beside the page's own; its picture is readable from the test.
+START = """
+async ([snapshot, url]) => {
+  const { Live } = await import("/static/js/live.js");
+  window.changes = [];
+  window.probe = new Live({
+    path: "/ws/public/", snapshot, snapshotUrl: url, publicOnly: true,
+    handlers: { change: (event) => window.changes.push(event ? event.kind : "reload") },
+  });
+  await window.probe.start();
+}
+"""
+TITLES = "[...window.probe.state.features.values()].map((f) => f.properties.title).filter(Boolean)"
+
+
+def announce(world, title: str) -> None:
+    start = timezone.now() + timedelta(hours=1)
+    map_services.activity_create(
+        user=world.erik,
+        organization_id=world.club.pk,
+        title=title,
+        place=world.place.pk,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+    )
+
+
+def public_snapshot() -> dict:
+    return selectors.live_snapshot(viewer=access.ANONYMOUS)
+
+
+def test_after_a_dropped_socket_the_page_says_hello_and_catches_up(world, browsers):
+    page = browsers.page(None, "/")
+    page.evaluate(START, [off_loop(public_snapshot), "/lage.json"])
+    page.wait_for_function("window.probe.status === 'online'")
+    page.evaluate("window.probe.socket.close()")  # as a server restart or a dead zone would
+    off_loop(announce, world, "Öppen hall")  # published while the probe is away
+    page.wait_for_function(f"{TITLES}.includes('Öppen hall')", timeout=5000)
+    assert page.evaluate("window.probe.status") == "online"
+    assert "reload" not in page.evaluate("window.changes")  # replayed, not reloaded
+
+
+def test_a_resync_reloads_the_snapshot(world, browsers):
+    off_loop(announce, world, "Seglarkväll")
+    page = browsers.page(None, "/")
+    # A seq the server's log has not reached: it answers resync, and the page fetches the snapshot.
+    stale = {"type": "FeatureCollection", "seq": 10**12, "features": []}
+    page.evaluate(START, [stale, "/lage.json"])
+    page.wait_for_function(f"{TITLES}.includes('Seglarkväll')", timeout=5000)
+    assert page.evaluate("window.changes")[0] == "reload"
+    assert page.evaluate("window.probe.state.seq") < 10**12
+    expect(page.locator("#upcoming")).to_contain_text("Seglarkväll")
