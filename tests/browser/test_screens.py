@@ -34,6 +34,27 @@ def test_a_field_worker_and_the_duty_officer_share_the_evening(world, browsers):
     expect(ops.locator("#feed .feed-note")).to_contain_text("Samling av unga", timeout=2000)
     expect(ops.locator("#ops-map .mk-note")).to_have_count(1, timeout=2000)
 
+    # Filters: another category hides the note from the feed and the map, "all" brings it back.
+    ops.select_option("#filter-category", "alcohol")
+    expect(ops.locator("#ops-map .mk-note")).to_have_count(0)
+    expect(ops.locator("#feed .feed-note")).to_have_count(0)
+    ops.select_option("#filter-category", "")
+    ops.select_option("#filter-area", label="Hamnen")
+    expect(ops.locator("#feed .feed-note")).to_have_count(1)
+    ops.select_option("#filter-area", "")
+
+    # Chat: duty writes to the team, the team answers everyone on duty.
+    ops.select_option("#chat-channel", label="Hamnen")
+    ops.fill("#chat-form input[name=text]", "Ring när ni är vid kiosken")
+    ops.click("#chat-form button[type=submit]")
+    expect(field.locator("#chat-unread")).to_have_text("1")
+    field.click(".tabbar [data-show=chat]")
+    expect(field.locator("#chat-list")).to_contain_text("Ring när ni är vid kiosken")
+    field.select_option("#chat-channel", "everyone")
+    field.fill("#chat-form input[name=text]", "Vi är vid kiosken nu")
+    field.click("#chat-form button[type=submit]")
+    expect(ops.locator("#chat-list")).to_contain_text("Vi är vid kiosken nu")
+
     # A refused note leaves the queue with the server's reason, and its text comes back to fix.
     field.click(".tabbar [data-show=note]")
     field.locator("#note-form .chip", has_text="Övrigt").click()
