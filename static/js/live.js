@@ -77,8 +77,9 @@ export function applyEvent(features, event, { publicOnly }) {
   } else if (kind === "positions") {
     for (const team of data.teams) {
       const fid = `team.${team.team}`;
-      // A position of a team whose shift already ended is history.
-      if (features.has(fid)) upsert(fid, "team", { ...features.get(fid).properties, ...team });
+      // A position of a shift that has ended (or of the team's earlier shift) is history.
+      const current = features.get(fid);
+      if (current && current.properties.shift === team.shift) upsert(fid, "team", { ...current.properties, ...team });
     }
   } else if (kind === "note" || kind === "note_ack") {
     upsert(`note.${data.id}`, "note", data);
