@@ -375,7 +375,16 @@ function marker(icon) {
   return (feature) => {
     const [lon, lat] = feature.geometry.coordinates;
     const layer = L.marker([lat, lon], { icon: icon(feature.properties), keyboard: false });
-    if (feature.properties.layer === "team") layer.setOpacity(opacityForAge(ageMinutes(feature.properties.recorded_at)));
+    if (feature.properties.layer === "team") {
+      layer.setOpacity(opacityForAge(ageMinutes(feature.properties.recorded_at)));
+      // The team's name beside its marker: the officer reads the map without opening popups.
+      layer.bindTooltip(escapeHtml(feature.properties.team_name), {
+        permanent: true,
+        direction: "right",
+        offset: [16, 0],
+        className: "team-label",
+      });
+    }
     if (feature.properties.layer === "alert") layer.setZIndexOffset(1000);
     return layer.bindPopup(popupText(feature.properties));
   };
@@ -386,7 +395,10 @@ function updateMarker(icon) {
     const [lon, lat] = feature.geometry.coordinates;
     layer.setLatLng([lat, lon]);
     layer.setIcon(icon(feature.properties));
-    if (feature.properties.layer === "team") layer.setOpacity(opacityForAge(ageMinutes(feature.properties.recorded_at)));
+    if (feature.properties.layer === "team") {
+      layer.setOpacity(opacityForAge(ageMinutes(feature.properties.recorded_at)));
+      layer.setTooltipContent(escapeHtml(feature.properties.team_name));
+    }
     layer.setPopupContent(popupText(feature.properties));
   };
 }

@@ -202,9 +202,9 @@ def off_loop(function: Callable[..., T], /, *args, **kwargs) -> T:
         return pool.submit(call).result()
 
 
-def screenshot(page: Page, name: str) -> Path:
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
     """Save a screenshot to test-artifacts/<name>.png (the folder is git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
+    page.screenshot(path=str(path), full_page=full_page)
     return path

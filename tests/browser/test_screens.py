@@ -98,6 +98,9 @@ def evening(world):
     services.alert_raise(user=world.alice, text="Behöver en till vuxen", lat=58.2755, lon=11.445)
     services.chat_send(user=world.dana, channel="everyone", text="Fika på stationen kl 21")
     services.chat_send(user=world.alice, channel=f"team.{world.harbour_team.pk}", text="Vi tar hamnen först")
+    services.shift_start(user=world.charlie, client_id=new_id())
+    services.shift_status_set(user=world.charlie, client_id=new_id(), status="in_conversation")
+    services.position_record(user=world.charlie, client_id=new_id(), lat=58.283, lon=11.437, recorded_at=now)
     services.coverage_refresh()
     start = now.replace(hour=18, minute=0, second=0, microsecond=0)
     gym = map_services.activity_create(
@@ -144,6 +147,8 @@ def test_screenshots_of_the_four_screens_at_phone_and_desktop_width(world, brows
                     screenshot(page, f"field-{tab}-phone")
                 page.click("#alert-open")
                 screenshot(page, "field-alert-phone")
+            if name == "association" and size == "phone":
+                screenshot(page, "association-whole-phone", full_page=True)
             page.context.close()
 
 
