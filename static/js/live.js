@@ -212,6 +212,7 @@ export class Live {
     })();
     return this.loading.catch((error) => {
       console.warn("live: snapshot reload failed", error);
+      this.buffer = []; // the replay after the new hello sends these again
       // A picture we cannot refresh is stale: start over with a fresh socket and hello.
       this._dropSocket();
     });
