@@ -17,6 +17,7 @@ const SHELL = [
   "{% static 'leaflet/leaflet.js' %}",
   "{% static 'leaflet/leaflet-src.js' %}",
   "{% static 'leaflet/leaflet.extras.js' %}",
+  "{% static 'leaflet/draw/leaflet.draw.i18n.js' %}",
   "{% static 'leaflet/images/layers.png' %}",
   "{% static 'img/icon.svg' %}",
   "{% static 'img/icon-192.png' %}",

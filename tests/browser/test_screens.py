@@ -173,10 +173,13 @@ def test_a_note_written_offline_survives_a_reload_and_is_delivered_once(world, b
     field.click("#note-form button[type=submit]")
     expect(field.locator("#outbox-list li")).to_contain_text("Krossad busskur")
 
+    failed: list[str] = []
+    field.on("requestfailed", lambda request: failed.append(request.url))
     response = field.reload()
     assert response is not None and response.from_service_worker, "the reload offline came from the network"
     expect(field.locator("#outbox-list li")).to_contain_text("Krossad busskur")  # read back from IndexedDB
     expect(field.locator("#connection")).to_have_attribute("data-state", "offline")
+    assert [url for url in failed if "/static/" in url or url.endswith("/falt/")] == []  # the whole shell was cached
     assert not SituationNote.objects.exists()
 
     context.set_offline(False)
