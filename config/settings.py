@@ -74,15 +74,13 @@ DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_narv
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# Redis pub/sub: a group message is published once and each server process fans it out to its
+# own sockets in memory (the list layer pushed one copy per socket through Redis). A message the
+# layer loses is repaired from the event log by the consumers (docs/protocol.md).
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            "hosts": [REDIS_URL],
-            "prefix": env_str("CHANNEL_PREFIX", "narvaro"),
-            "capacity": 1000,
-            "expiry": 30,
-        },
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "narvaro")},
     }
 }
 
@@ -112,6 +110,8 @@ WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 8192)
 WS_MAX_FRAMES_PER_SECOND = env_int("WS_MAX_FRAMES_PER_SECOND", 20)
 POSITION_FLUSH_MS = env_int("POSITION_FLUSH_MS", 250)
 POSITION_FLUSH_ROWS = env_int("POSITION_FLUSH_ROWS", 500)
+# Field devices get other teams' positions this often (the duty map gets every flush).
+FIELD_POSITION_TICK_S = env_int("FIELD_POSITION_TICK_S", 10)
 # "naive" switches to one transaction and one group_send per position (the bench's peer).
 POSITION_PIPELINE = env_str("POSITION_PIPELINE", "batched")
 if POSITION_PIPELINE not in ("batched", "naive"):

@@ -79,6 +79,12 @@ def may_see(viewer: Viewer, audience: str) -> bool:
     """May `viewer` receive an event addressed to `audience` (see Event.audience)?"""
     if audience == "public":
         return True
+    if audience == "ops":
+        # Positions at every flush: the duty map and the partner. Field devices get "field".
+        return viewer.is_duty or viewer.is_partner
+    if audience == "field":
+        # Team positions at the slower field tick, for field members out tonight.
+        return viewer.on_duty
     if viewer.is_duty:
         return True
     if audience == "staff":

@@ -22,6 +22,10 @@ def groups_for_audience(audience: str) -> list[str]:
         return [PUBLIC, OPS, FIELD]
     if audience == "staff":
         return [OPS, FIELD]
+    if audience == "ops":
+        return [OPS]
+    if audience == "field":
+        return [FIELD]
     if audience == "chat.everyone":
         return [DUTY, FIELD]
     kind, _, target = audience.removeprefix("chat.").partition(".")

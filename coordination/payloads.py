@@ -92,7 +92,7 @@ def team_position_payload(*, shift: Shift, point, accuracy, recorded_at) -> dict
         "team_name": shift.team.name,
         "short": shift.team.short,
         "shift": shift.pk,
-        "status": shift.status,
+        # No status: it has its own events, and a batch read before a status change would undo it.
         **_coords(point),
         "accuracy": accuracy,
         "recorded_at": iso(recorded_at),

@@ -93,23 +93,35 @@ def _point(props: dict) -> dict | None:
     return {"type": "Point", "coordinates": [props["lon"], props["lat"]]}
 
 
-def team_features() -> list[dict]:
-    """Teams out now, each at the newest position of any member (geometry null before the first)."""
+def team_latest_positions() -> dict[int, dict]:
+    """The newest position of each team on shift (any member's), as positions events carry it."""
+    latest: dict[int, LatestPosition] = {}
+    positions = LatestPosition.objects.filter(shift__ended_at__isnull=True).select_related("shift__team")
+    for position in positions.order_by("recorded_at"):
+        latest[position.shift_id] = position
+    return {
+        p.shift.team_id: team_position_payload(
+            shift=p.shift, point=p.point, accuracy=p.accuracy, recorded_at=p.recorded_at
+        )
+        for p in sorted(latest.values(), key=lambda p: p.shift.team_id)
+    }
 
+
+def published_field_positions(*, head: int) -> dict[int, dict]:
+    """Team positions as the newest field tick at or below `head` sent them (what field devices hold)."""
+    last = Event.objects.filter(kind="positions", audience="field", seq__lte=head).order_by("-seq").first()
+    return {team["team"]: team for team in last.data["teams"]} if last else {}
+
+
+def team_features(*, positions: dict[int, dict]) -> list[dict]:
+    """Teams out now, each at its position in `positions` (null before the first, or another shift's)."""
     features = []
     shifts = Shift.objects.filter(ended_at__isnull=True).select_related("team").prefetch_related("planned_areas")
-    latest = {}
-    for position in LatestPosition.objects.filter(shift__ended_at__isnull=True).order_by("recorded_at"):
-        latest[position.shift_id] = position
     for shift in shifts.order_by("team_id"):
         props = shift_payload(shift)
-        position = latest.get(shift.pk)
-        if position is not None:
-            props.update(
-                team_position_payload(
-                    shift=shift, point=position.point, accuracy=position.accuracy, recorded_at=position.recorded_at
-                )
-            )
+        position = positions.get(shift.team_id)
+        if position is not None and position["shift"] == shift.pk:
+            props.update(position)
         else:
             props.update({"lat": None, "lon": None, "accuracy": None, "recorded_at": None})
         features.append(_feature(f"team.{shift.team_id}", "team", _point(props), props))
@@ -192,7 +204,12 @@ def live_snapshot(*, viewer: access.Viewer) -> dict:
         features = area_features(counts=published_coverage(head=seq))
         features += activity_features(now=now, public_only=not staff)
         if staff:
-            features += team_features() + note_features(now=now) + alert_features()
+            # The duty map gets every flush; field devices hold what the last field tick sent.
+            if access.may_see(viewer, "ops"):
+                positions = team_latest_positions()
+            else:
+                positions = published_field_positions(head=seq)
+            features += team_features(positions=positions) + note_features(now=now) + alert_features()
     return {"type": "FeatureCollection", "seq": seq, "features": features}
 
 

@@ -35,7 +35,7 @@ from coordination.models import (
     SituationNote,
     Team,
 )
-from coordination.selectors import coverage_counts, presence_minutes_raw
+from coordination.selectors import coverage_counts, presence_minutes_raw, team_latest_positions
 from coordination.validation import (
     MAX_CLOCK_SKEW,
     clean_client_id,
@@ -273,7 +273,9 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
                 for p in sorted(latest.values(), key=lambda p: moved[p.shift_id].team_id)
             ]
             if teams:
-                event_append(kind="positions", audience="staff", data={"teams": teams})
+                # Every flush reaches the duty map; field devices get the slower field tick instead
+                # (field_positions_refresh): sending every flush to every device grows with devices².
+                event_append(kind="positions", audience="ops", data={"teams": teams})
     return [results[i] for i in range(len(reports))]
 
 
@@ -362,6 +364,22 @@ def positions_purge(*, now: datetime | None = None) -> int:
     # The `positions` events are a track of every team too; they go with the raw positions.
     Event.objects.filter(kind="positions", created_at__lt=cutoff).delete()
     return deleted
+
+
+def field_positions_refresh() -> Event | None:
+    """Publish to field devices the latest position of every team on shift, when any has changed.
+
+    The whole set each time: the newest field tick is then all a field snapshot needs.
+    """
+    with transaction.atomic():
+        # Under the event lock, so server processes ticking at once publish one change once.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
+        last = Event.objects.filter(kind="positions", audience="field").order_by("-seq").first()
+        teams = list(team_latest_positions().values())
+        if teams == (last.data["teams"] if last else []):
+            return None
+        return event_append(kind="positions", audience="field", data={"teams": teams})
 
 
 def coverage_refresh() -> Event | None:

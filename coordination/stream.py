@@ -3,7 +3,8 @@
 Positions arrive every few seconds from every device. Writing and broadcasting each on its own
 costs a transaction and a group send per report; here they wait at most POSITION_FLUSH_MS (or
 until POSITION_FLUSH_ROWS are waiting), go to the database in one statement, and viewers get one
-coalesced frame per flush with each moved team's latest position. Each device gets its ack only
+coalesced frame per flush with each moved team's latest position; field devices get every
+team's position on a slower tick (FIELD_POSITION_TICK_S). Each device gets its ack only
 once its batch has committed.
 """
 
@@ -55,19 +56,25 @@ class PositionStream:
 
     async def _run(self) -> None:
         flush_s = settings.POSITION_FLUSH_MS / 1000
-        last_coverage = 0.0
+        # Slower ticks: (seconds between runs, the service that recounts and publishes on change).
+        ticks = [
+            [COVERAGE_EVERY_S, services.coverage_refresh, 0.0],
+            [settings.FIELD_POSITION_TICK_S, services.field_positions_refresh, 0.0],
+        ]
         loop = asyncio.get_running_loop()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=flush_s)
             self._wake.clear()
             await self.flush()
-            if loop.time() - last_coverage >= COVERAGE_EVERY_S:
-                last_coverage = loop.time()
-                try:
-                    await database_sync_to_async(services.coverage_refresh)()
-                except Exception:
-                    log.exception("coverage refresh failed")
+            for tick in ticks:
+                every, refresh, last = tick
+                if loop.time() - last >= every:
+                    tick[2] = loop.time()
+                    try:
+                        await database_sync_to_async(refresh)()
+                    except Exception:
+                        log.exception("%s failed", refresh.__name__)
 
     async def flush(self) -> None:
         """Write everything waiting in one batch and resolve each future."""

@@ -231,10 +231,7 @@ def owntracks_friends(user) -> list[dict]:
     if not access.may_read_live(access.viewer_for(user)):
         return []
     friends = []
-    for feature in selectors.team_features():
-        props = feature["properties"]
-        if props.get("lat") is None:
-            continue
+    for props in selectors.team_latest_positions().values():
         recorded_at = datetime.fromisoformat(props["recorded_at"])
         friends.append(
             {

@@ -32,7 +32,6 @@ def team_data(shift: Shift, *, lat: float, lon: float, accuracy, recorded_at: da
         "team_name": shift.team.name,
         "short": shift.team.short,
         "shift": shift.pk,
-        "status": shift.status,
         "lat": lat,
         "lon": lon,
         "accuracy": accuracy,
@@ -70,7 +69,7 @@ def test_it_stores_a_position_during_a_shift_with_one_positions_event(world, now
     )
     assert (report.point.y, report.point.x, report.point.srid) == (58.2755, 11.4412, 4326)
     event = Event.objects.get()
-    assert (event.kind, event.audience, event.author, event.client_id) == ("positions", "staff", None, None)
+    assert (event.kind, event.audience, event.author, event.client_id) == ("positions", "ops", None, None)
     assert event.data == {"teams": [team_data(shift, lat=58.2755, lon=11.4412, accuracy=8.5, recorded_at=now)]}
     assert event.seq > report.seq
 

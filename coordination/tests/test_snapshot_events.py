@@ -43,7 +43,8 @@ def apply_event(features: dict[str, dict], event: dict, *, public_only: bool) ->
     elif kind == "positions":
         for team in data["teams"]:
             fid = f"team.{team['team']}"
-            if fid in features:  # a position of a team whose shift already ended is history
+            # A position of a shift that has ended (or of the team's earlier shift) is history.
+            if fid in features and features[fid]["properties"]["shift"] == team["shift"]:
                 upsert(fid, "team", {**features[fid]["properties"], **team})
     elif kind in ("note", "note_ack"):
         upsert(f"note.{data['id']}", "note", data)
@@ -126,7 +127,8 @@ def evening(world):
     map_services.activity_update(user=world.erik, activity_id=internal.data["id"], visibility="public")
     map_services.activity_update(user=world.erik, activity_id=gym.data["id"], visibility="internal")
     services.shift_end(user=world.charlie)
-    services.coverage_refresh()  # the tick that follows the moves
+    services.coverage_refresh()  # the ticks that follow the moves
+    services.field_positions_refresh()
 
 
 @pytest.mark.parametrize("person", ["dana", "frida", "alice", None])

@@ -5,9 +5,11 @@ from datetime import timedelta
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from coordination import access, selectors
+from coordination import access, selectors, services
+from coordination.models import SituationNote
+from coordination.tests.sockets import new_id
 from maps import services as map_services
-from tests.browser.conftest import off_loop
+from tests.browser.conftest import HARBOUR, off_loop
 
 # A second Live on the public socket, beside the page's own; its picture is readable from the test.
 START = """
@@ -61,3 +63,34 @@ def test_a_resync_reloads_the_snapshot(world, browsers):
     assert page.evaluate("window.changes")[0] == "reload"
     assert page.evaluate("window.probe.state.seq") < 10**12
     expect(page.locator("#upcoming")).to_contain_text("Seglarkväll")
+
+
+PUT_IN_OUTBOX = """
+([name, item]) => new Promise((resolve, reject) => {
+  const open = indexedDB.open(name, 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("items", { keyPath: "id" });
+  open.onsuccess = () => {
+    const tx = open.result.transaction("items", "readwrite");
+    tx.objectStore("items").put(item);
+    tx.oncomplete = () => { open.result.close(); resolve(); };
+    tx.onerror = () => reject(tx.error);
+  };
+})
+"""
+
+
+def test_a_frame_stored_before_its_ack_was_lost_is_not_stored_again(world, browsers):
+    # The server stored the note, but the phone never heard the ack: it is still in the outbox.
+    client_id = new_id()
+    off_loop(services.shift_start, user=world.alice, client_id=new_id())
+    off_loop(services.note_create, user=world.alice, client_id=client_id, category="other", text="Redan sparad")
+    page = browsers.page(world.alice, "/falt/", geolocation=HARBOUR)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    frame = {"type": "note", "id": client_id, "category": "other", "text": "Redan sparad"}
+    page.evaluate(PUT_IN_OUTBOX, [f"narvaro-outbox-{world.alice.pk}", {"id": client_id, "frame": frame, "created": 0}])
+
+    page.reload()  # the page starts with the queued frame and sends it again, same id
+    expect(page.locator("#my-feed .note-item")).to_contain_text("Redan sparad")
+    expect(page.locator("#outbox-card")).to_be_hidden()  # acked with the original seq
+    assert page.evaluate(f"window.indexedDB.open('narvaro-outbox-{world.alice.pk}') && true")
+    assert SituationNote.objects.filter(text="Redan sparad").count() == 1
