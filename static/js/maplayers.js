@@ -54,12 +54,15 @@ export function opacityForAge(minutes) {
   return 1 - (0.7 * (minutes - 2)) / 13;
 }
 
-export function timeText(iso, lang = document.documentElement.lang) {
+// English readers of a Swedish service get the 24-hour clock too.
+const LOCALE = { en: "en-GB" }[document.documentElement.lang] ?? document.documentElement.lang;
+
+export function timeText(iso, lang = LOCALE) {
   if (!iso) return "";
   return new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
 }
 
-export function dayTimeText(iso, lang = document.documentElement.lang) {
+export function dayTimeText(iso, lang = LOCALE) {
   if (!iso) return "";
   return new Date(iso).toLocaleString(lang, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 }

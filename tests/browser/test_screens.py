@@ -150,6 +150,14 @@ def test_screenshots_of_the_four_screens_at_phone_and_desktop_width(world, brows
             if name == "association" and size == "phone":
                 screenshot(page, "association-whole-phone", full_page=True)
             page.context.close()
+    login = browsers.page(None, "/konto/logga-in/")
+    screenshot(login, "login-phone")
+    english = browsers.context(world.alice, geolocation=HARBOUR)
+    english.add_cookies([{"name": "django_language", "value": "en", "url": browsers.base}])
+    field = english.new_page()
+    field.goto("/falt/")
+    expect(field.locator("#connection")).to_have_text("Connected")
+    screenshot(field, "field-english-phone")
 
 
 def test_a_note_written_offline_survives_a_reload_and_is_delivered_once(world, browsers):
