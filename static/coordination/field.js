@@ -221,7 +221,7 @@ function renderChat() {
   const list = $("#chat-list");
   const sent = [...chat.entries()].sort((a, b) => a[0] - b[0]);
   const waiting = pending("chat");
-  setHtml(list, sent
+  const changed = setHtml(list, sent
       .map(
         ([seq, m]) =>
           `<li data-seq="${seq}"><span class="who">${escapeHtml(m.author)}</span> <span class="tag">${escapeHtml(channelName(m.channel))}</span>` +
@@ -235,7 +235,7 @@ function renderChat() {
           `<p>${escapeHtml(item.frame.text)}</p></li>`,
       )
       .join(""));
-  list.scrollTop = list.scrollHeight;
+  if (changed) list.scrollTop = list.scrollHeight; // new messages: show the newest
   const badge = $("#chat-unread");
   badge.hidden = unread === 0;
   badge.textContent = unread;
@@ -416,6 +416,8 @@ function show(tab) {
   if (tab === "chat") {
     unread = 0;
     renderChat();
+    const list = $("#chat-list");
+    list.scrollTop = list.scrollHeight; // it had no height while the tab was hidden
   }
 }
 

@@ -255,7 +255,7 @@ function renderChat() {
   if (!list) return;
   const sent = [...chat.entries()].sort((a, b) => a[0] - b[0]);
   const waiting = (live.outbox?.list() ?? []).filter((item) => item.frame.type === "chat");
-  setHtml(list, sent
+  const changed = setHtml(list, sent
       .map(
         ([seq, m]) =>
           `<li data-seq="${seq}"><span class="who">${escapeHtml(m.author)}</span> <span class="tag">${escapeHtml(channelName(m.channel))}</span>` +
@@ -269,7 +269,7 @@ function renderChat() {
           `<p>${escapeHtml(item.frame.text)}</p></li>`,
       )
       .join(""));
-  list.scrollTop = list.scrollHeight;
+  if (changed) list.scrollTop = list.scrollHeight; // new messages: show the newest
 }
 
 let toastTimer = null;

@@ -39,9 +39,10 @@ export function uuid() {
 /** Replace an element's HTML only when it changed, so a button is not swapped under a finger. */
 const shownHtml = new WeakMap();
 export function setHtml(element, html) {
-  if (shownHtml.get(element) === html) return;
+  if (shownHtml.get(element) === html) return false;
   shownHtml.set(element, html);
   element.innerHTML = html;
+  return true;
 }
 
 /** Read server data a template embedded with json_script. */
