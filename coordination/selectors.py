@@ -93,11 +93,16 @@ def _point(props: dict) -> dict | None:
     return {"type": "Point", "coordinates": [props["lon"], props["lat"]]}
 
 
-def team_latest_positions() -> dict[int, dict]:
-    """The newest position of each team on shift (any member's), as positions events carry it."""
+def team_latest_positions(*, shift_ids: set[int] | None = None) -> dict[int, dict]:
+    """The newest position of each team on shift (any member's), as positions events carry it.
+
+    Two members reporting the same instant: the higher user id wins, the same in every caller.
+    """
     latest: dict[int, LatestPosition] = {}
     positions = LatestPosition.objects.filter(shift__ended_at__isnull=True).select_related("shift__team")
-    for position in positions.order_by("recorded_at"):
+    if shift_ids is not None:
+        positions = positions.filter(shift_id__in=shift_ids)
+    for position in positions.order_by("recorded_at", "user_id"):
         latest[position.shift_id] = position
     return {
         p.shift.team_id: team_position_payload(

@@ -248,14 +248,21 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
             # Privacy: a position exists only during a shift.
             results[index] = PositionOut(
                 client_id=report.client_id,
-                error=Forbidden(_("Positioner delas bara under ett pågående pass.")),
+                error=_outside_shift(),
             )
             continue
         rows.append((index, report, point, accuracy, recorded_at, shift))
 
     if rows:
         with transaction.atomic():
-            seqs, inserted = _insert_positions(rows, received_at=now)
+            # Shifts read above may have ended since; FOR KEY SHARE waits for a shift_end in flight
+            # and keeps one from ending these shifts until this batch commits.
+            active = _lock_active_shifts({row[5].pk for row in rows})
+            for index, report, *_row, shift in rows:
+                if shift.pk not in active:
+                    results[index] = PositionOut(client_id=report.client_id, error=_outside_shift())
+            rows = [row for row in rows if row[5].pk in active]
+            seqs, inserted = _insert_positions(rows, received_at=now) if rows else ({}, set())
             moved: dict[int, Shift] = {}
             for index, report, _point, _accuracy, _recorded_at, shift in rows:
                 results[index] = PositionOut(client_id=report.client_id, seq=seqs[(report.user_id, report.client_id)])
@@ -263,20 +270,26 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
                     moved[shift.pk] = shift
             # A retry moves nobody; a late queued position must not move the team back on the map:
             # each moved team's newest position comes from the stored latest positions of its members.
-            latest: dict[int, LatestPosition] = {}
-            for position in LatestPosition.objects.filter(shift_id__in=moved).order_by("recorded_at"):
-                latest[position.shift_id] = position
-            teams = [
-                payloads.team_position_payload(
-                    shift=moved[p.shift_id], point=p.point, accuracy=p.accuracy, recorded_at=p.recorded_at
-                )
-                for p in sorted(latest.values(), key=lambda p: moved[p.shift_id].team_id)
-            ]
+            teams = list(team_latest_positions(shift_ids=set(moved)).values())
             if teams:
                 # Every flush reaches the duty map; field devices get the slower field tick instead
                 # (field_positions_refresh): sending every flush to every device grows with devices².
                 event_append(kind="positions", audience="ops", data={"teams": teams})
     return [results[i] for i in range(len(reports))]
+
+
+def _outside_shift() -> Forbidden:
+    return Forbidden(_("Positioner delas bara under ett pågående pass."))
+
+
+def _lock_active_shifts(shift_ids: set[int]) -> set[int]:
+    """The ids among `shift_ids` still active, share-locked until the transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM coordination_shift WHERE id = ANY(%s) AND ended_at IS NULL FOR KEY SHARE",
+            [list(shift_ids)],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _insert_positions(rows, *, received_at) -> tuple[dict[tuple[int, str], int], set[tuple[int, str]]]:
