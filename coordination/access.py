@@ -103,6 +103,16 @@ def may_see(viewer: Viewer, audience: str) -> bool:
     return False
 
 
+def may_see_event(viewer: Viewer, *, audience: str, kind: str, data: dict) -> bool:
+    """may_see, plus: a team's field members always hear their own shift start and end.
+
+    Once their shift has ended they are no longer on duty, but their phones must learn it ended.
+    """
+    if kind == "shift" and viewer.is_field and data.get("team") in viewer.team_ids:
+        return True
+    return may_see(viewer, audience)
+
+
 def may_connect_field(viewer: Viewer) -> bool:
     """The field socket and page: field members."""
     return viewer.is_field

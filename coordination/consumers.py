@@ -100,9 +100,13 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
     # --- connection -----------------------------------------------------------------------------
 
+    async def load_viewer(self, user) -> access.Viewer:
+        """Who this socket serves, as the access rules see them."""
+        return await database_sync_to_async(access.viewer_for)(user)
+
     async def connect(self) -> None:
         user = self.scope.get("user")
-        self.viewer = await database_sync_to_async(access.viewer_for)(user)
+        self.viewer = await self.load_viewer(user)
         if not self.may_connect(self.viewer):
             # Refused before accept(): the handshake fails and nothing is sent to this socket.
             await self.close(code=CLOSE_UNAUTHENTICATED if self.viewer.user_id is None else CLOSE_FORBIDDEN)
@@ -225,22 +229,21 @@ class BaseConsumer(AsyncWebsocketConsumer):
         if prev > known:
             missed = await database_sync_to_async(selectors.events_between)(audience=audience, after=known, before=seq)
             for event in missed:
-                await self._deliver(audience, event.seq, event_frame(event))
-        await self._deliver(audience, seq, message["frame"], message)
+                await self._deliver(audience=audience, seq=event.seq, kind=event.kind, frame=event_frame(event))
+        await self._deliver(audience=audience, seq=seq, kind=message.get("kind", ""), frame=message["frame"])
 
-    async def _deliver(self, audience: str, seq: int, frame: str, message: dict | None = None) -> None:
+    async def _deliver(self, *, audience: str, seq: int, kind: str, frame: str) -> None:
         self.known[audience] = seq
-        if message and message.get("kind") == "shift":
+        data = orjson.loads(frame)["data"] if kind == "shift" else {}
+        if kind == "shift" and data["team"] in self.viewer.team_ids:
             # A shift of one of my teams started or ended: what I may see and which groups I need changed.
-            team = orjson.loads(frame)["data"]["team"]
-            if team in self.viewer.team_ids:
-                await self.refresh_viewer()
-        if access.may_see(self.viewer, audience):
+            await self.refresh_viewer()
+        if access.may_see_event(self.viewer, audience=audience, kind=kind, data=data):
             await self.send(text_data=frame)
 
     async def refresh_viewer(self) -> None:
         """Re-read roles and shifts (a team's shift started or ended) and rejoin the right groups."""
-        self.viewer = await database_sync_to_async(access.viewer_for)(self.user)
+        self.viewer = await self.load_viewer(self.user)
         await self._join(self.groups_for(self.viewer))
 
 
@@ -379,8 +382,6 @@ class PublicConsumer(BaseConsumer):
     def groups_for(self, viewer: access.Viewer) -> list[str]:
         return [groups.PUBLIC]
 
-    async def _deliver(self, audience: str, seq: int, frame: str, message: dict | None = None) -> None:
-        # Whoever is signed in, this socket carries the public layer only.
-        self.known[audience] = seq
-        if audience == "public":
-            await self.send(text_data=frame)
+    async def load_viewer(self, user) -> access.Viewer:
+        # Whoever is signed in, this socket carries what anyone may see (replay included).
+        return access.ANONYMOUS

@@ -43,7 +43,9 @@ def events_after(*, viewer: access.Viewer, after: int, limit: int | None = None)
     missed = Event.objects.filter(seq__gt=after, seq__lte=head)
     if missed.order_by("seq")[window : window + 1].exists():
         return Replay(events=[], head=head, resync=True)
-    events = [e for e in missed.order_by("seq") if access.may_see(viewer, e.audience)]
+    events = [
+        e for e in missed.order_by("seq") if access.may_see_event(viewer, audience=e.audience, kind=e.kind, data=e.data)
+    ]
     if limit is not None:
         events = events[:limit]
     return Replay(events=events, head=head)

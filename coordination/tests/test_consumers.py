@@ -509,3 +509,29 @@ def test_event_frames_are_plain_json():
     frame = orjson.loads(event_frame(event))
     assert set(frame) == {"type", "seq", "kind", "at", "data"}
     assert frame["at"].endswith(("+01:00", "+02:00"))
+
+
+async def test_the_team_hears_its_own_shift_end_live_and_on_replay(world):
+    await start_shift(world.alice)
+    before = await head()
+    async with socket("/ws/field/", world.bob, hello=before) as bob, socket("/ws/field/", world.alice) as alice:
+        await send(alice, {"type": "shift_end", "id": "e1"})
+        assert (await receive(alice))["type"] == "ack"
+        live = await receive_until(bob, lambda f: f.get("kind") == "shift")
+    async with socket("/ws/field/", world.bob, hello=before) as bob_again:
+        replayed = await receive_until(bob_again, lambda f: f.get("kind") == "shift")
+    assert live["data"]["active"] is False and live["data"]["team"] == world.harbour_team.pk
+    assert replayed == live
+    async with socket("/ws/field/", world.charlie, hello=before) as other_team:
+        assert await nothing_more(other_team) == []  # another team's shift is not charlie's business
+
+
+async def test_the_public_socket_replays_only_public_events_even_to_signed_in_staff(world):
+    before = await head()
+    await start_shift(world.alice)
+    await database_sync_to_async(services.note_create)(user=world.alice, category="drugs", text="Vid parken")
+    await database_sync_to_async(services.chat_send)(user=world.dana, channel="everyone", text="Hej")
+    await database_sync_to_async(services.coverage_refresh)()
+    async with socket("/ws/public/", world.dana, hello=before) as public:
+        frames = await nothing_more(public, ignore=())
+    assert [f["kind"] for f in frames] == ["coverage"]
