@@ -46,7 +46,10 @@ def point_from(lat, lon, *, required: bool = False) -> Point | None:
     return Point(lon_f, lat_f, srid=4326)
 
 
-def clean_text(value, *, field: str, max_length: int, required: bool = False, screen: bool = True) -> str:
+def clean_text(
+    value: object, *, field: str, max_length: int, required: bool = False, phones_allowed: bool = False
+) -> str:
+    """Stripped text within `max_length`, screened for personal identity numbers (and phone numbers)."""
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -56,8 +59,8 @@ def clean_text(value, *, field: str, max_length: int, required: bool = False, sc
         raise Invalid(_("%(field)s får inte vara tom.") % {"field": field}, field=field)
     if len(value) > max_length:
         raise Invalid(_("%(field)s får vara högst %(max)d tecken.") % {"field": field, "max": max_length}, field=field)
-    if screen and value:
-        screen_text(value, field=field)
+    if value:
+        screen_text(value, field=field, phones_allowed=phones_allowed)
     return value
 
 

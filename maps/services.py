@@ -78,7 +78,9 @@ def _clean_fields(fields: dict, *, current: Activity | None) -> dict:
     for name, max_length in (("age_group", 40), ("contact", 120)):
         if name in fields:
             # Contact is the organisation's own published contact: a phone number is wanted here.
-            out[name] = clean_text(fields.get(name), field=name, max_length=max_length, screen=name != "contact")
+            out[name] = clean_text(
+                fields.get(name), field=name, max_length=max_length, phones_allowed=name == "contact"
+            )
     if "place" in fields:
         place_id = fields["place"]
         if place_id in (None, ""):

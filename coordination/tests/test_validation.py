@@ -117,9 +117,15 @@ def test_text_must_be_a_string(value):
     assert refusal(clean_text, value, field="text", max_length=20) == ("text", "text måste vara text.")
 
 
-def test_text_is_screened_unless_told_otherwise():
+def test_text_is_screened_and_a_contact_field_may_hold_a_phone_number_but_never_a_personal_number():
     assert refusal(clean_text, "Ring 070-123 45 67", field="text", max_length=50)[0] == "text"
-    assert clean_text("Ring 070-123 45 67", field="contact", max_length=50, screen=False) == "Ring 070-123 45 67"
+    contact = clean_text("Ring 070-123 45 67", field="contact", max_length=50, phones_allowed=True)
+    assert contact == "Ring 070-123 45 67"
+    assert refusal(clean_text, "Kalle 811218-9876", field="contact", max_length=50, phones_allowed=True)[0] == "contact"
+
+
+def test_a_personal_number_in_full_width_digits_is_found():
+    assert refusal(clean_text, "８１１２１８-９８７６ var där", field="text", max_length=50)[0] == "text"
 
 
 # --- clean_client_id --------------------------------------------------------------------------------
