@@ -289,7 +289,7 @@ class FieldConsumer(BaseConsumer):
             frame,
             services.note_create,
             category=_require(frame, "category", str),
-            severity=_require(frame, "severity", int, optional=True) or 1,
+            severity=_require(frame, "severity", int, optional=True),
             text=_require(frame, "text", str, optional=True) or "",
             lat=_require(frame, "lat", (int, float), optional=True),
             lon=_require(frame, "lon", (int, float), optional=True),

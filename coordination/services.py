@@ -38,6 +38,7 @@ from coordination.models import (
 from coordination.selectors import coverage_counts, presence_minutes_raw, team_latest_positions
 from coordination.validation import (
     MAX_CLOCK_SKEW,
+    MAX_POSITION_AGE,
     clean_client_id,
     clean_recorded_at,
     clean_text,
@@ -63,8 +64,17 @@ def area_at(point: Point | None) -> Area | None:
 
 
 def _active_shift_for(viewer: access.Viewer) -> Shift:
-    """The shift of the viewer's team that is out now (the latest started, if several)."""
-    shift = Shift.objects.filter(pk__in=viewer.active_shift_ids).select_related("team").order_by("-started_at").first()
+    """The shift of the viewer's team that is out now (the latest started, if several), locked.
+
+    Read again inside the writer's transaction: the shift may have ended since the viewer was read.
+    """
+    shift = (
+        Shift.objects.select_for_update(of=("self",))
+        .filter(pk__in=viewer.active_shift_ids, ended_at__isnull=True)
+        .select_related("team")
+        .order_by("-started_at")
+        .first()
+    )
     if shift is None:
         raise Forbidden(_("Du har inget pågående pass. Starta passet först."))
     return shift
@@ -352,10 +362,12 @@ def position_record(*, user, client_id: str, lat, lon, accuracy=None, recorded_a
 def presence_aggregate(*, day: date) -> int:
     """Store person-minutes per area for one finished local day, once; return the rows stored.
 
-    Written only after the day is over and only once: by then every raw position of the day is
-    there, and later purges delete them, so a recount would come out short.
+    Written only once the day is over by more than MAX_POSITION_AGE (the latest a queued position
+    is still accepted), and only once: by then every raw position of the day is there, and later
+    purges delete them, so a recount would come out short.
     """
-    if day >= timezone.localdate() or PresenceDay.objects.filter(day=day).exists():
+    settled = (timezone.localtime() - MAX_POSITION_AGE).date()
+    if day >= settled or PresenceDay.objects.filter(day=day).exists():
         return 0
     rows = [PresenceDay(area_id=area, day=day, person_minutes=m) for area, m in presence_minutes_raw(day).items()]
     PresenceDay.objects.bulk_create(rows, ignore_conflicts=True)  # two purges at once store one set
@@ -374,8 +386,9 @@ def positions_purge(*, now: datetime | None = None) -> int:
     for day in raw_days.distinct():
         presence_aggregate(day=day)
     deleted, _ = PositionReport.objects.filter(received_at__lt=cutoff).delete()
-    # The `positions` events are a track of every team too; they go with the raw positions.
-    Event.objects.filter(kind="positions", created_at__lt=cutoff).delete()
+    # The `positions` events are a track of every team too; they go with the raw positions, and the
+    # coverage counts (written whenever someone moves) with them.
+    Event.objects.filter(kind__in=["positions", "coverage"], created_at__lt=cutoff).delete()
     return deleted
 
 
@@ -384,12 +397,12 @@ def field_positions_refresh() -> Event | None:
 
     The whole set each time: the newest field tick is then all a field snapshot needs.
     """
+    teams = list(team_latest_positions().values())  # read before the lock, as coverage_refresh
     with transaction.atomic():
         # Under the event lock, so server processes ticking at once publish one change once.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
         last = Event.objects.filter(kind="positions", audience="field").order_by("-seq").first()
-        teams = list(team_latest_positions().values())
         if teams == (last.data["teams"] if last else []):
             return None
         return event_append(kind="positions", audience="field", data={"teams": teams})
@@ -397,11 +410,12 @@ def field_positions_refresh() -> Event | None:
 
 def coverage_refresh() -> Event | None:
     """Recount adults per area; publish a `coverage` event to everyone when a count changed."""
+    # Counted before the lock: every writer of the deployment waits while it is held.
+    areas = [{"area": area, "adults": adults} for area, adults in coverage_counts().items()]
     with transaction.atomic():
         # Under the event lock, so two server processes ticking at once publish one change once.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
-        areas = [{"area": area, "adults": adults} for area, adults in coverage_counts().items()]
         last = Event.objects.filter(kind="coverage").order_by("-seq").first()
         if last is not None and last.data.get("areas") == areas:
             return None
@@ -416,7 +430,7 @@ def note_create(
     user,
     client_id: str | None = None,
     category,
-    severity=SituationNote.Severity.LOW,
+    severity: int | None = None,
     text="",
     lat=None,
     lon=None,
@@ -429,6 +443,8 @@ def note_create(
             _("category måste vara en av: %(values)s.") % {"values": ", ".join(NoteCategory.values)},
             field="category",
         )
+    if severity is None:
+        severity = SituationNote.Severity.LOW
     # An int, not 2.0 or True: the event must carry exactly the value the row stores.
     if isinstance(severity, bool) or not isinstance(severity, int) or severity not in SituationNote.Severity.values:
         raise Invalid(_("severity måste vara 1, 2 eller 3."), field="severity")

@@ -206,9 +206,12 @@ class WeeklyReportQuery(QuerySerializer):
         """The Monday of the ISO week, or a clear error for a week that does not exist."""
         year, week = value.split("-W")
         try:
-            return date.fromisocalendar(int(year), int(week), 1)
+            monday = date.fromisocalendar(int(year), int(week), 1)
         except ValueError:
             raise serializers.ValidationError(_("Veckan finns inte.")) from None
+        if not 2000 <= monday.year <= 2100:  # and the week's Sunday must exist too (year 9999)
+            raise serializers.ValidationError(_("Veckan ligger utanför åren 2000–2100."))
+        return monday
 
 
 class FeedQuery(QuerySerializer):

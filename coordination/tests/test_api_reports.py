@@ -56,7 +56,7 @@ def test_anonymous_is_401(world):
     assert APIClient().get("/api/reports/weekly/").status_code == 401
 
 
-@pytest.mark.parametrize("week", ["2026-W54", "2026-48", "last week"])
+@pytest.mark.parametrize("week", ["2026-W54", "2026-48", "last week", "9999-W52", "1999-W10"])
 def test_a_week_that_does_not_exist_is_a_400_naming_the_field(world, week):
     response = client_for(world.dana).get("/api/reports/weekly/", {"week": week})
     assert response.status_code == 400

@@ -364,6 +364,7 @@ async def test_a_field_socket_starts_seeing_staff_events_when_its_team_goes_out(
         ('{"type": "note", "id": "x"}', "invalid", "category"),
         ('{"type": "note", "id": "x", "category": "nonsense"}', "invalid", "category"),
         ('{"type": "note", "id": "x", "category": "other", "youth_count": -1}', "invalid", "youth_count"),
+        ('{"type": "note", "id": "x", "category": "other", "severity": 0}', "invalid", "severity"),
         ('{"type": "note", "id": "x", "category": "other", "lat": 91, "lon": 11}', "invalid", "lat"),
         ('{"type": "note", "id": "x", "category": "other", "text": "ring 070-123 45 67"}', "invalid", "text"),
         (

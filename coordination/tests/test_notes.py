@@ -130,7 +130,6 @@ def test_it_refuses_a_note_from_someone_neither_on_shift_nor_duty(world, who):
         ({"severity": "2"}, "severity"),
         ({"severity": True}, "severity"),
         ({"severity": 2.0}, "severity"),
-        ({"severity": None}, "severity"),
         ({"youth_count": -1}, "youth_count"),
         ({"youth_count": "5"}, "youth_count"),
         ({"youth_count": 1.5}, "youth_count"),
@@ -323,3 +322,9 @@ def test_a_double_click_on_acknowledge_answers_both_with_the_same_seq(world):
 
     assert seqs["retry"] == seqs["original"]
     assert written() == (1, 2)
+
+
+def test_a_note_without_severity_is_low(world):
+    services.shift_start(user=world.alice, client_id="s")
+    event = services.note_create(user=world.alice, category="other", severity=None)
+    assert event.data["severity"] == 1

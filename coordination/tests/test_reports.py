@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from coordination import selectors, services
 from coordination.models import PositionReport, PresenceDay, Shift, SituationNote
+from coordination.validation import MAX_POSITION_AGE
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def walked(world, day, *visits) -> None:
     for n, (user, hour, minute, point) in enumerate(visits):
         when = at(day, hour, minute)
         PositionReport.objects.create(
-            shift=shift, user=user, point=point, recorded_at=when, received_at=when, client_id=f"v{n}"
+            shift=shift, user=user, point=point, recorded_at=when, received_at=when, client_id=f"{day}-{n}"
         )
 
 
@@ -97,3 +98,11 @@ def test_a_hotspot_nobody_walked_is_listed_as_uncovered(world):
     report = selectors.weekly_report(week_start=monday)
     assert report["uncovered_hotspots"] == ["Hamnen"]
     assert report["week"] == f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}"
+
+
+def test_a_day_is_stored_only_once_late_queued_positions_can_no_longer_arrive(world):
+    unsettled = (timezone.localtime() - MAX_POSITION_AGE).date()
+    walked(world, unsettled, (world.alice, 12, 0, HOTSPOT_POINT))
+    walked(world, unsettled - timedelta(days=1), (world.alice, 12, 0, HOTSPOT_POINT))
+    assert services.presence_aggregate(day=unsettled) == 0
+    assert services.presence_aggregate(day=unsettled - timedelta(days=1)) == 2  # the hotspot and its district
