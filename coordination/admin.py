@@ -24,7 +24,7 @@ from coordination.models import (
     SituationNote,
     Team,
 )
-from coordination.services import device_token_revoke, shift_end
+from coordination.services import audit_record, device_token_revoke, shift_end
 
 User = get_user_model()
 
@@ -40,6 +40,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+class HistoryAdmin(ReadOnlyAdmin):
+    """A view-only history (notes, alerts, chat): every list and detail view is audit-logged."""
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        audit_record(user=request.user, action=f"admin.{self.model._meta.model_name}.list", detail=request.GET.dict())
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        audit_record(user=request.user, action=f"admin.{self.model._meta.model_name}.view", detail={"id": object_id})
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 # --- people and organisations -----------------------------------------------------------------------
@@ -144,7 +156,7 @@ class ShiftAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SituationNote)
-class SituationNoteAdmin(ReadOnlyAdmin):
+class SituationNoteAdmin(HistoryAdmin):
     list_display = ("created_at", "category", "severity", "youth_count", "area", "status", "author")
     list_filter = ("category", "severity", "status", "area", "created_at")
     search_fields = ("text",)
@@ -153,7 +165,7 @@ class SituationNoteAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(ReadOnlyAdmin):
+class AlertAdmin(HistoryAdmin):
     list_display = ("raised_at", "status", "shift", "author", "acknowledged_at", "resolved_at")
     list_filter = ("status", "raised_at")
     date_hierarchy = "raised_at"
@@ -161,7 +173,7 @@ class AlertAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ChatMessage)
-class ChatMessageAdmin(ReadOnlyAdmin):
+class ChatMessageAdmin(HistoryAdmin):
     list_display = ("created_at", "channel", "team", "area", "author", "text")
     list_filter = ("channel", "team", "created_at")
     search_fields = ("text",)

@@ -10,8 +10,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from coordination.models import DeviceToken, Event, LatestPosition, Shift, SituationNote
-from coordination.services import device_token_issue, position_record, shift_start
+from coordination.models import Alert, AuditLog, ChatMessage, DeviceToken, Event, LatestPosition, Shift, SituationNote
+from coordination.services import device_token_issue, note_create, position_record, shift_start
 from maps.models import Activity
 
 User = get_user_model()
@@ -314,3 +314,20 @@ def test_the_end_shifts_action_ends_a_forgotten_shift_through_the_service(root_c
     assert shift.ended_at is not None
     assert Event.objects.filter(kind="shift", data__active=False).count() == 1
     assert LatestPosition.objects.count() == 0
+
+
+def test_reading_note_alert_and_chat_history_in_the_admin_is_audit_logged(root_client, world):
+    shift_start(user=world.alice, client_id="s1")
+    note = note_create(user=world.alice, category="other")
+    for model in (SituationNote, Alert, ChatMessage):
+        assert root_client.get(url(model, "changelist"), {"q": "kiosk"}).status_code == 200
+    assert (
+        root_client.get(reverse("admin:coordination_situationnote_change", args=[note.data["id"]])).status_code == 200
+    )
+    logged = list(AuditLog.objects.order_by("at").values_list("action", "detail"))
+    assert logged == [
+        ("admin.situationnote.list", {"q": "kiosk"}),
+        ("admin.alert.list", {"q": "kiosk"}),
+        ("admin.chatmessage.list", {"q": "kiosk"}),
+        ("admin.situationnote.view", {"id": str(note.data["id"])}),
+    ]
