@@ -55,25 +55,6 @@ def parse_timestamp(value, *, field: str = "timestamp") -> datetime:
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
-def record(*, user, key: str, lat, lon, accuracy, recorded_at: datetime) -> int:
-    """Store one tracker position through positions_record; return its seq or raise its ServiceError."""
-    (result,) = services.positions_record(
-        reports=[
-            services.PositionIn(
-                user_id=user.pk,
-                client_id=device_client_id(key, recorded_at),
-                lat=lat,
-                lon=lon,
-                accuracy=accuracy,
-                recorded_at=recorded_at,
-            )
-        ]
-    )
-    if result.error:
-        raise result.error
-    return result.seq
-
-
 class LimitedFormParser(FormParser):
     """Form bodies up to MAX_BODY_BYTES: DRF reads them from the raw stream, past Django's limit."""
 
@@ -186,9 +167,9 @@ class OsmAndView(APIView):
             raise Invalid(_("lat och lon krävs."), field="lat" if fields.get("lat") in (None, "") else "lon")
         recorded_at = parse_timestamp(fields["timestamp"]) if fields.get("timestamp") else timezone.now()
         accuracy = fields.get("accuracy")
-        record(
+        services.position_record(
             user=request.user,
-            key=request.auth,
+            client_id=device_client_id(request.auth, recorded_at),
             lat=fields["lat"],
             lon=fields["lon"],
             accuracy=None if accuracy in (None, "") else accuracy,
@@ -299,9 +280,9 @@ class OwnTracksView(APIView):
             if message.get(name) is None:
                 raise Invalid(_("%(field)s krävs.") % {"field": name}, field=name)
         recorded_at = parse_timestamp(message["tst"], field="tst") if message.get("tst") is not None else timezone.now()
-        record(
+        services.position_record(
             user=request.user,
-            key=request.auth,
+            client_id=device_client_id(request.auth, recorded_at),
             lat=message["lat"],
             lon=message["lon"],
             accuracy=message.get("acc"),
