@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from coordination import access, groups, selectors, services
+from coordination import access, delivery, groups, selectors, services
 from coordination.errors import Invalid, NotSaved, RateLimited, ServiceError, TooLarge
 from coordination.events import event_frame
 from coordination.stream import stream
@@ -127,14 +127,17 @@ class BaseConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code) -> None:
         for group in getattr(self, "joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
+            delivery.left(group)
         for task in getattr(self, "tasks", ()):
             task.cancel()
 
     async def _join(self, wanted: list[str]) -> None:
         for group in set(wanted) - self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
+            delivery.joined(group)
         for group in self.joined - set(wanted):
             await self.channel_layer.group_discard(group, self.channel_name)
+            delivery.left(group)
         self.joined = set(wanted)
 
     # --- inbound frames ---------------------------------------------------------------------------
@@ -210,6 +213,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
     async def narvaro_event(self, message: dict) -> None:
         """A published event from the channel layer (type narvaro.event)."""
+        delivery.received(message["seq"])
         async with self.lock:
             if self.head is None:
                 if len(self.pending) >= MAX_PENDING_BEFORE_HELLO:

@@ -15,13 +15,14 @@ import logging
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from coordination import services
+from coordination import delivery, services
 from coordination.errors import NotSaved
 from coordination.services import PositionIn, PositionOut
 
 log = logging.getLogger(__name__)
 
 COVERAGE_EVERY_S = 2.0
+SWEEP_EVERY_S = 2.0
 
 
 class PositionStream:
@@ -57,11 +58,13 @@ class PositionStream:
     async def _run(self) -> None:
         flush_s = settings.POSITION_FLUSH_MS / 1000
         # Slower ticks: (seconds between runs, the service that recounts and publishes on change).
-        ticks = [
-            [COVERAGE_EVERY_S, services.coverage_refresh, 0.0],
-            [settings.FIELD_POSITION_TICK_S, services.field_positions_refresh, 0.0],
-        ]
         loop = asyncio.get_running_loop()
+        # Each tick first runs one period after start: a restarting server does not burst.
+        ticks = [
+            [COVERAGE_EVERY_S, services.coverage_refresh, loop.time()],
+            [settings.FIELD_POSITION_TICK_S, services.field_positions_refresh, loop.time()],
+            [SWEEP_EVERY_S, delivery.sweep, loop.time()],
+        ]
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=flush_s)
