@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
 from coordination.models import Membership, Role, Shift, Team
+from maps.models import Activity
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,18 @@ def may_chat(viewer: Viewer, audience: str) -> bool:
 def may_manage_activity(viewer: Viewer, organization_id: int) -> bool:
     """Association members manage their own organisation's activities; admins any."""
     return organization_id in viewer.association_org_ids or viewer.is_admin
+
+
+def activity_filter(viewer: Viewer) -> Q:
+    """The activities `viewer` may list: staff and admins all; others public ones and their own organisation's."""
+    if may_read_live(viewer) or viewer.is_admin:
+        return Q()
+    return Q(visibility=Activity.Visibility.PUBLIC) | Q(organization_id__in=viewer.association_org_ids)
+
+
+def may_read_chat(viewer: Viewer) -> bool:
+    """Chat history: duty and field members (each channel is still filtered by may_see)."""
+    return viewer.is_duty or viewer.is_field
 
 
 def may_use_association_page(viewer: Viewer) -> bool:

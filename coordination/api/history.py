@@ -104,12 +104,7 @@ def activities_list(
 
     `since` keeps those whose last occurrence ends after it, `until` those whose first starts before it.
     """
-    query = Activity.objects.select_related("organization", "place")
-    if not (access.may_read_live(viewer) or viewer.is_superuser):
-        # Internal activities are staff information (activity_audience); an association sees its own.
-        query = query.filter(
-            Q(visibility=Activity.Visibility.PUBLIC) | Q(organization_id__in=viewer.association_org_ids)
-        )
+    query = Activity.objects.select_related("organization", "place").filter(access.activity_filter(viewer))
     if window.since is not None:
         since = window.since
         query = query.filter(

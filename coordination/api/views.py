@@ -229,7 +229,7 @@ class ChatView(APIView):
     )
     def get(self, request: Request) -> Response:
         viewer = _viewer(request)
-        if not (viewer.is_duty or viewer.is_field):
+        if not access.may_read_chat(viewer):
             raise Forbidden(_("Chatten är till för jour och fältpersonal."))
         query = _query(s.ChatQuery, request)
         channel = None

@@ -216,3 +216,36 @@ def test_an_area_channel_is_seen_only_while_that_area_is_planned(world):
     viewer = access.viewer_for(world.alice)
     assert access.may_see(viewer, f"chat.area.{world.district.pk}") is True
     assert access.may_see(viewer, f"chat.area.{world.hotspot.pk}") is False
+
+
+def test_activity_filter_lets_staff_see_all_and_others_public_and_their_own(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from maps.models import Activity
+
+    start = timezone.now() + timedelta(hours=1)
+
+    def activity(title, organization, visibility):
+        return Activity.objects.create(
+            title=title,
+            organization=organization,
+            visibility=visibility,
+            point="POINT(11.44 58.27)",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+        )
+
+    activity("Öppen hall", world.club, "public")
+    activity("Ledarmöte", world.club, "internal")
+    activity("Seglarmöte", world.other_club, "internal")
+
+    def titles(user):
+        return sorted(
+            Activity.objects.filter(access.activity_filter(access.viewer_for(user))).values_list("title", flat=True)
+        )
+
+    assert titles(world.dana) == titles(world.frida) == ["Ledarmöte", "Seglarmöte", "Öppen hall"]
+    assert titles(world.erik) == ["Ledarmöte", "Öppen hall"]
+    assert titles(AnonymousUser()) == titles(world.gustav) == titles(world.alice) == ["Öppen hall"]
