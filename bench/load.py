@@ -2,9 +2,17 @@
 
 Started by bench/run.py with a JSON plan file. It connects its field devices and duty viewers
 (each sends `hello` first), prints READY, waits for `GO <epoch>` on stdin, then for `duration`
-seconds sends a position from every device every `period` seconds (a small random walk inside
-Lysekil) and now and then a note, alert or team chat; it then waits `drain` seconds for the last
-acks and events, closes every socket and writes its measurements as JSON to the plan's `out`.
+seconds sends a position from every device every `period` seconds and now and then a note, alert
+or team chat; it then waits (at most `drain` seconds) for the last acks and for a field tick
+after them, closes every socket and writes its measurements as JSON to the plan's `out`.
+
+The devices of one team walk together (docs/protocol.md has no notion of it; this is the field
+as it is): the team's centre walks at ~1.2 m/s inside Lysekil's centre, each member a few
+metres from it with GPS noise. Duty viewers (/ws/ops/) get a `positions` frame (audience ops)
+every flush: those are the latency samples. Field devices get every team's position only on the
+field tick (audience field, every FIELD_POSITION_TICK_S); a few "watcher" devices per generator
+parse those frames (loss and order, and how old the positions in a tick are, never latency
+samples); the rest only count them.
 
 Nothing here talks to anything but 127.0.0.1, and every loop ends by the plan's deadlines.
 
@@ -13,6 +21,7 @@ Nothing here talks to anything but 127.0.0.1, and every loop ends by the plan's 
 
 import asyncio
 import json
+import math
 import random
 import resource
 import sys
@@ -49,14 +58,49 @@ def epoch(iso: str) -> float:
     return value
 
 
-def audience_of(event: dict) -> str:
-    """The audience of an event frame as the server filed it (frames do not carry it)."""
+def audience_of(event: dict, positions: str) -> str:
+    """The audience of an event frame as the server filed it (frames do not carry it).
+
+    `positions` is the audience positions frames have on this socket: "ops" on /ws/ops/, "field"
+    on /ws/field/ (each socket gets one of them only).
+    """
     kind = event.get("kind")
     if kind == "chat":
         return "chat." + str(event["data"].get("channel"))
     if kind in ("coverage", "activity"):
         return "public"
+    if kind == "positions":
+        return positions
     return "staff"
+
+
+M_PER_DEG_LAT = 111_320.0
+M_PER_DEG_LON = 111_320.0 * 0.5255  # cos(58.27°)
+
+
+class TeamWalk:
+    """Where a team is: a centre that walks at ~1.2 m/s with a slowly turning heading, inside BOX."""
+
+    def __init__(self) -> None:
+        self.lat = random.uniform(BOX[0] + 0.002, BOX[1] - 0.002)
+        self.lon = random.uniform(BOX[2] + 0.004, BOX[3] - 0.004)
+        self.heading = random.uniform(0, 6.283)
+        self.speed = random.uniform(0.6, 1.4)  # m/s, with stops for conversations below
+        self.at = time.time()
+
+    def now(self) -> tuple[float, float]:
+        now = time.time()
+        dt, self.at = min(now - self.at, 30.0), now
+        if dt > 0:
+            self.heading += random.gauss(0, 0.3)
+            step = self.speed * dt if random.random() > 0.2 else 0.0  # one report in five: standing
+            self.lat += step * math.cos(self.heading) / M_PER_DEG_LAT
+            self.lon += step * math.sin(self.heading) / M_PER_DEG_LON
+            if not BOX[0] <= self.lat <= BOX[1] or not BOX[2] <= self.lon <= BOX[3]:
+                self.heading += 3.1416  # turn back at the edge of the centre
+                self.lat = min(max(self.lat, BOX[0]), BOX[1])
+                self.lon = min(max(self.lon, BOX[2]), BOX[3])
+        return self.lat, self.lon
 
 
 class Stats:
@@ -77,18 +121,29 @@ class Stats:
         self.device_disconnects = 0
         self.device_event_frames = 0
         self.device_event_bytes = 0
+        self.field_ticks = 0  # positions frames (audience field) received by all devices
+        self.field_tick_bytes = 0
+        self.field_age_hist = histogram()  # watchers: age of each team's position in a tick
 
 
 class Device:
-    def __init__(self, spec: dict, plan: dict, stats: Stats) -> None:
+    def __init__(self, spec: dict, plan: dict, stats: Stats, walk: TeamWalk, watcher: bool = False) -> None:
         self.user, self.team, self.token = spec["user"], spec["team"], spec["token"]
         self.url = f"ws://127.0.0.1:{spec['port']}/ws/field/"
         self.plan, self.stats = plan, stats
         self.ws = None
         self.pending: dict[str, tuple[str, float, float]] = {}  # id -> (kind, sent at, recorded_at)
-        self.lat = LYSEKIL[0] + random.uniform(-0.008, 0.008)
-        self.lon = LYSEKIL[1] + random.uniform(-0.015, 0.015)
+        self.walk = walk
+        self.offset = (random.gauss(0, 3.0), random.gauss(0, 3.0))  # metres from the team's centre
+        self.lat, self.lon = walk.lat, walk.lon
         self.n = 0
+        # A watcher parses the field ticks: newest recorded_at per team, order, ticks seen.
+        self.watcher = watcher
+        self.seen: dict[int, float] = {}
+        self.known: dict[str, int] = {}
+        self.order_violations = 0
+        self.ticks = 0
+        self.stayed = True
 
     async def open(self) -> bool:
         try:
@@ -139,10 +194,37 @@ class Device:
                 else:
                     stats.device_event_frames += 1
                     stats.device_event_bytes += len(message)
+                    if '"kind":"positions"' in message[:80]:
+                        stats.field_ticks += 1
+                        stats.field_tick_bytes += len(message)
+                        if self.watcher:
+                            self.watch(message)
+                    elif self.watcher and message.startswith('{"type":"event"'):
+                        self.watch(message)
         except Exception:  # noqa: BLE001 - a socket the server closed ends its reader; counted below
             pass
         if not self.plan.get("closing"):
             stats.device_disconnects += 1
+            self.stayed = False
+
+    def watch(self, message: str) -> None:
+        """A watcher's view of an event: per-audience order; for a field tick, each team's position."""
+        now = time.time()
+        frame = orjson.loads(message)
+        audience, seq = audience_of(frame, "field"), frame["seq"]
+        if seq <= self.known.get(audience, 0):
+            self.order_violations += 1
+        self.known[audience] = seq
+        if frame["kind"] != "positions":
+            return
+        self.ticks += 1
+        measuring = self.stats.start_at and now >= self.stats.start_at + self.plan.get("warmup", 0)
+        for team in frame["data"]["teams"]:
+            recorded = epoch(team["recorded_at"])
+            if measuring:
+                hist_add(self.stats.field_age_hist, now - recorded)
+            if recorded > self.seen.get(team["team"], 0.0):
+                self.seen[team["team"]] = recorded
 
     async def send(self, frame: dict, kind: str, recorded: float = 0.0) -> None:
         if self.ws is None:
@@ -158,8 +240,11 @@ class Device:
             self.pending.pop(frame["id"], None)
 
     async def position(self) -> None:
-        self.lat = min(max(self.lat + random.gauss(0, 0.00008), BOX[0]), BOX[1])
-        self.lon = min(max(self.lon + random.gauss(0, 0.00015), BOX[2]), BOX[3])
+        lat, lon = self.walk.now()
+        north = self.offset[0] + random.gauss(0, 4.0)  # the team's spread plus GPS noise, metres
+        east = self.offset[1] + random.gauss(0, 4.0)
+        self.lat = min(max(lat + north / M_PER_DEG_LAT, BOX[0]), BOX[1])
+        self.lon = min(max(lon + east / M_PER_DEG_LON, BOX[2]), BOX[3])
         now = datetime.now(UTC)
         await self.send(
             {
@@ -256,7 +341,7 @@ class Viewer:
                 if kind != "event":
                     continue
                 seq = frame["seq"]
-                audience = audience_of(frame)
+                audience = audience_of(frame, "ops")
                 if seq <= self.known.get(audience, 0):
                     self.order_violations += 1
                 self.known[audience] = seq
@@ -295,7 +380,20 @@ async def main(plan: dict) -> None:
     duration, drain = plan["duration"], plan["drain"]
     start_box: list = [None]
     stats = Stats(0.0, int(duration) + 1)
-    devices = [Device(spec, plan, stats) for spec in plan["devices"]]
+    walks: dict[int, TeamWalk] = {}
+    for spec in plan["devices"]:
+        walks.setdefault(spec["team"], None)
+    teams = list(walks)
+    # Watchers: the first device of a few teams spread over this generator's teams.
+    wanted = min(plan.get("watchers", 4), len(teams))
+    watched = {teams[i * len(teams) // wanted] for i in range(wanted)} if wanted else set()
+    devices = []
+    for spec in plan["devices"]:
+        team = spec["team"]
+        first = walks[team] is None
+        if first:
+            walks[team] = TeamWalk()
+        devices.append(Device(spec, plan, stats, walks[team], watcher=first and team in watched))
     viewers = [Viewer(spec, plan, start_box) for spec in plan["viewers"]]
     readers = []
 
@@ -342,6 +440,14 @@ async def main(plan: dict) -> None:
     while time.time() < drain_until and any(d.pending for d in devices):
         await asyncio.sleep(0.2)
     await asyncio.sleep(max(0.0, min(3.0, drain_until - time.time())))
+    # Then a field tick after the last acks: every watcher holds this generator's teams' latest
+    # acked positions (bounded by the drain; the tick is FIELD_POSITION_TICK_S, 10 s by default).
+    watchers = [d for d in devices if d.watcher and d.ws is not None and d.stayed]
+    own = stats.team_last_acked
+    while time.time() < drain_until and any(
+        w.seen.get(team, 0.0) < at - 1e-6 for w in watchers for team, at in own.items()
+    ):
+        await asyncio.sleep(0.2)
     plan["closing"] = True
     unanswered = sum(len(d.pending) for d in devices)
     await asyncio.gather(*[c.ws.close() for c in [*devices, *viewers] if c.ws is not None], return_exceptions=True)
@@ -358,6 +464,20 @@ async def main(plan: dict) -> None:
         "device_disconnects": stats.device_disconnects,
         "device_event_frames": stats.device_event_frames,
         "device_event_bytes": stats.device_event_bytes,
+        "field_ticks": stats.field_ticks,
+        "field_tick_bytes": stats.field_tick_bytes,
+        "field_age_hist": stats.field_age_hist,
+        "watchers": [
+            {
+                "user": d.user,
+                "stayed": d.stayed,
+                "seen": d.seen,
+                "ticks": d.ticks,
+                "order_violations": d.order_violations,
+            }
+            for d in devices
+            if d.watcher and d.ws is not None
+        ],
         "ack_hist": stats.ack_hist,
         "rare_ack_hist": stats.rare_hist,
         "ack_timeline": stats.ack_timeline,

@@ -126,7 +126,7 @@ def run_once(
     servers: int = 1,
     rare_per_s: float = 1.0,
     profile: bool = False,
-    layer: str = "core",
+    connect_rate: float = 0.0,
 ) -> dict:
     """Serve with fresh Daphne(s), drive the load, check against the database; return the figures."""
     run = "b" + uuid.uuid4().hex[:7]
@@ -136,8 +136,16 @@ def run_once(
         f"{duration} s (run {run})",
         flush=True,
     )
+    # Only this run's teams on shift (the field tick carries every team on shift).
+    subprocess.run(
+        [PY, str(ROOT / "bench" / "setup.py"), "--active", str(devices)],
+        check=True,
+        env=bench_env(CHANNEL_PREFIX=f"bench_{run}_setup"),
+        cwd=ROOT,
+        timeout=900,
+    )
     head = db_count("select coalesce(max(seq), 0) from coordination_event")
-    srv = Servers(ports, variant=variant, prefix=f"bench_{run}", log_dir=RESULTS, layer=layer)
+    srv = Servers(ports, variant=variant, prefix=f"bench_{run}", log_dir=RESULTS)
     gens: list[subprocess.Popen] = []
     try:
         time.sleep(2)
@@ -157,8 +165,10 @@ def run_once(
                     "period": period,
                     "duration": duration,
                     "warmup": warmup,
-                    "drain": 20,
-                    "connect_rate": CONNECTS_PER_S / (n_gen + 1),
+                    # The last acks, then a field tick after them (FIELD_POSITION_TICK_S, 10 s).
+                    "drain": 30,
+                    "watchers": 4 if g < n_gen else 0,
+                    "connect_rate": (connect_rate or CONNECTS_PER_S) / (n_gen + 1),
                     "seed": g,
                     "rare_per_s": rare_per_s * len(part) / max(1, len(device_specs)),
                     "devices": part,
@@ -240,7 +250,7 @@ def run_once(
     return summarise(
         run,
         outs,
-        variant=variant if layer == "core" else f"{variant}+{layer}",
+        variant=variant,
         devices=devices,
         viewers=viewers,
         period=period,
@@ -285,6 +295,16 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
         for team, at in o["team_last_acked"].items():
             team_last[team] = max(team_last.get(team, 0.0), at)
     pos_lost = sum(1 for v in stayed for team, at in team_last.items() if v["seen"].get(team, 0.0) < at - 1e-6)
+    # Field devices see positions on the field tick only: a watcher that stayed connected must hold
+    # every team's last acked position after the final tick (not latency samples: see load.py).
+    watchers = [w for o in outs for w in o.get("watchers", [])]
+    field_lost = sum(
+        1
+        for w in watchers
+        if w["stayed"]
+        for team, at in team_last.items()
+        if w["seen"].get(str(team), w["seen"].get(team, 0.0)) < at - 1e-6
+    )
     rare_lat, rare_lost, chat_lat = [], 0, []
     for v in stayed:
         seen = dict((seq, t) for seq, t in v["rare_seen"])
@@ -315,13 +335,20 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
             "acked_not_stored": (len(pos_seqs) - rows) + (len(rare_acked) - events_found),
             "positions_not_seen": pos_lost,
             "notes_alerts_chat_not_seen": rare_lost,
+            "field_tick_positions_not_seen": field_lost,
         },
+        "field_watchers": len(watchers),
+        "field_watchers_stayed": sum(w["stayed"] for w in watchers),
+        "field_ticks_per_watcher": round(sum(w["ticks"] for w in watchers) / max(1, len(watchers)), 1),
+        "field_tick_mb": round(sum(o.get("field_tick_bytes", 0) for o in outs) / 1e6, 1),
+        "field_tick_frames": sum(o.get("field_ticks", 0) for o in outs),
+        "field_tick_age_ms": percentiles(merge([o["field_age_hist"] for o in outs if "field_age_hist" in o])),
         "errors": errors,
         "unanswered": sum(o["unanswered"] for o in outs),
         "connect_failures": sum(o["connect_failures"] for o in outs),
         "device_disconnects": sum(o["device_disconnects"] for o in outs),
         "viewers_stayed": len(stayed),
-        "order_violations": sum(v["order_violations"] for v in viewers),
+        "order_violations": sum(v["order_violations"] for v in viewers) + sum(w["order_violations"] for w in watchers),
         "global_out_of_order": sum(v["global_out_of_order"] for v in viewers),
         "resyncs": sum(v["resyncs"] for v in viewers),
         "viewer_frames": sum(v["frames"] for v in viewers),
@@ -343,6 +370,14 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
     }
     result["lost_total"] = sum(result["lost"].values())
     print(row(result), flush=True)
+    age = result["field_tick_age_ms"]
+    print(
+        f"   field ticks: {result['field_tick_frames']} frames, {result['field_tick_mb']:g} MB to devices; "
+        f"{result['field_watchers_stayed']}/{result['field_watchers']} watchers, "
+        f"{result['field_ticks_per_watcher']:g} ticks each, age in a tick p50/p99 {fmt(age, ('p50', 'p99'))} ms; "
+        f"lost {result['lost']}; connect failures {result['connect_failures']}",
+        flush=True,
+    )
     return result
 
 
@@ -496,7 +531,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="py-spy the first Daphne (raw stacks in results/)")
     parser.add_argument("--name", default=None)
     parser.add_argument(
-        "--layer", choices=("core", "pubsub"), default="core", help="pubsub: serve with bench/settings_pubsub.py"
+        "--connect-rate", type=float, default=CONNECTS_PER_S, help="new sockets per second over all generators"
     )
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -550,7 +585,7 @@ def main() -> None:
                 servers=servers,
                 rare_per_s=args.rare,
                 profile=args.profile,
-                layer=args.layer,
+                connect_rate=args.connect_rate,
             )
         except Exception as error:  # noqa: BLE001 - one failed run must not lose the others' figures
             print(f"!! run failed: {error!r}", flush=True)

@@ -100,11 +100,9 @@ def port_open(port: int) -> bool:
 class Servers:
     """Daphne processes on 127.0.0.1, one per port, with the pipeline variant in their environment."""
 
-    def __init__(self, ports: list[int], *, variant: str, prefix: str, log_dir: Path, layer: str = "core") -> None:
+    def __init__(self, ports: list[int], *, variant: str, prefix: str, log_dir: Path) -> None:
         self.ports, self.variant = ports, variant
         env = bench_env(POSITION_PIPELINE=variant, CHANNEL_PREFIX=prefix)
-        if layer == "pubsub":
-            env["DJANGO_SETTINGS_MODULE"] = "bench.settings_pubsub"
         self.procs = []
         for port in ports:
             if port_open(port):

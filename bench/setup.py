@@ -5,6 +5,11 @@ Writes the clear token keys to bench/results/population.json (git-ignored); a la
 what is there and only adds the missing devices or viewers.
 
     python bench/setup.py DEVICES VIEWERS
+    python bench/setup.py --active DEVICES   # before each run: only the run's teams are on shift
+
+Only the teams of the devices a run connects are on shift during it (the others' shifts are
+ended through `shift_end`, missing ones started through `shift_start`): the field tick carries
+every team on shift, so idle teams from a larger earlier run would inflate it.
 """
 
 import json
@@ -25,7 +30,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from coordination.models import Membership, Organization, Role, Shift, Team  # noqa: E402
-from coordination.services import device_token_issue, shift_start  # noqa: E402
+from coordination.services import device_token_issue, shift_end, shift_start  # noqa: E402
 
 User = get_user_model()
 TEAM_SIZE = 4
@@ -42,13 +47,26 @@ def load() -> dict:
 
 
 def still_valid(population: dict) -> bool:
-    """The stored users still exist and every device's team still has an active shift."""
+    """The stored users still exist (shifts are set per run by `activate`)."""
     users = [d["user"] for d in population["devices"]] + [v["user"] for v in population["viewers"]]
-    if User.objects.filter(pk__in=users).count() != len(users):
-        return False
-    teams = {d["team"] for d in population["devices"]}
-    active = set(Shift.objects.filter(team_id__in=teams, ended_at__isnull=True).values_list("team_id", flat=True))
-    return active == teams
+    return User.objects.filter(pk__in=users).count() == len(users)
+
+
+def activate(population: dict, devices: int) -> None:
+    """Exactly the teams of the first `devices` devices on shift; every other team's shift ended."""
+    wanted = {d["team"]: d["user"] for d in reversed(population["devices"][:devices])}
+    users = {d["team"]: d["user"] for d in population["devices"]}
+    started = ended = 0
+    for shift in Shift.objects.filter(ended_at__isnull=True, team__name__startswith="Bench "):
+        if shift.team_id not in wanted:
+            shift_end(user=User.objects.get(pk=users.get(shift.team_id) or shift.started_by_id), shift_id=shift.pk)
+            ended += 1
+    active = set(Shift.objects.filter(ended_at__isnull=True).values_list("team_id", flat=True))
+    for team, user in wanted.items():
+        if team not in active:
+            shift_start(user=User.objects.get(pk=user), team_id=team)
+            started += 1
+    print(f"bench shifts: {len(wanted)} teams on shift ({started} started, {ended} ended)")
 
 
 def add_devices(population: dict, wanted: int, organization: Organization) -> None:
@@ -91,6 +109,9 @@ def add_viewers(population: dict, wanted: int, organization: Organization) -> No
 
 
 def main() -> None:
+    if sys.argv[1] == "--active":
+        activate(load(), int(sys.argv[2]))
+        return
     devices, viewers = int(sys.argv[1]), int(sys.argv[2])
     population = load()
     if population["devices"] and not still_valid(population):
