@@ -125,12 +125,10 @@ def team_features(*, positions: dict[int, dict]) -> list[dict]:
     features = []
     shifts = Shift.objects.filter(ended_at__isnull=True).select_related("team").prefetch_related("planned_areas")
     for shift in shifts.order_by("team_id"):
-        props = shift_payload(shift)
+        props = {**shift_payload(shift), "lat": None, "lon": None, "accuracy": None, "recorded_at": None}
         position = positions.get(shift.team_id)
         if position is not None and position["shift"] == shift.pk:
             props.update(position)
-        else:
-            props.update({"lat": None, "lon": None, "accuracy": None, "recorded_at": None})
         features.append(_feature(f"team.{shift.team_id}", "team", _point(props), props))
     return features
 

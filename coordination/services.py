@@ -395,16 +395,22 @@ def positions_purge(*, now: datetime | None = None) -> int:
 def field_positions_refresh() -> Event | None:
     """Publish to field devices the latest position of every team on shift, when any has changed.
 
-    The whole set each time: the newest field tick is then all a field snapshot needs.
+    The whole set each time, so the newest field tick is all a field snapshot needs, and only
+    where a team is: every device gets it, so its size is devices × teams (names and status come
+    with shift events).
     """
-    teams = list(team_latest_positions().values())  # read before the lock, as coverage_refresh
+    keep = ("team", "shift", "lat", "lon", "recorded_at")
+    teams = [{k: team[k] for k in keep} for team in team_latest_positions().values()]  # before the lock
     with transaction.atomic():
-        # Under the event lock, so server processes ticking at once publish one change once.
+        # Under the event lock, so server processes ticking at once publish one change, once a tick.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
         last = Event.objects.filter(kind="positions", audience="field").order_by("-seq").first()
-        if teams == (last.data["teams"] if last else []):
-            return None
+        if last is not None:
+            if teams == last.data["teams"]:
+                return None
+            if last.created_at > timezone.now() - timedelta(seconds=settings.FIELD_POSITION_TICK_S * 0.9):
+                return None  # another server process has just ticked
         return event_append(kind="positions", audience="field", data={"teams": teams})
 
 
