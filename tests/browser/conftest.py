@@ -59,9 +59,14 @@ def database_url_for_tests() -> str:
     return urlunparse(parsed._replace(path="/" + settings.DATABASES["default"]["NAME"]))
 
 
-@pytest.fixture(scope="session")
-def server(django_db_setup, django_db_blocker) -> Iterator[str]:
-    """Daphne serving tests.browser.asgi on a free port; yields its base URL."""
+@pytest.fixture
+def server(request, transactional_db) -> Iterator[str]:
+    """Daphne serving tests.browser.asgi on a free port; yields its base URL.
+
+    One server per test, stopped before pytest-django empties the tables: a server left running
+    keeps reading them (its coverage tick, a request still in flight) and can deadlock the TRUNCATE.
+    It also means no test inherits another's sockets or caches.
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: run scripts/browser (make browser)")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -76,7 +81,9 @@ def server(django_db_setup, django_db_blocker) -> Iterator[str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PYTHONUNBUFFERED": "1",
     }
-    log = (ARTIFACTS / "daphne.log").open("w")
+    log = (ARTIFACTS / "daphne.log").open("a")
+    log.write(f"\n=== {request.node.nodeid}\n")
+    log.flush()
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "tests.browser.asgi:application"],
         cwd=ROOT,
@@ -121,6 +128,32 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+STATIC_ORIGIN = "http://narvaro.test"
+
+
+@pytest.fixture
+def static_page(browser) -> Iterator[Page]:
+    """A blank page on an origin that serves static/ from disk: the front-end modules without a server."""
+    context = browser.new_context()
+
+    def serve(route) -> None:
+        path = urlparse(route.request.url).path
+        if not path.startswith("/static/"):
+            route.fulfill(content_type="text/html", body='<!doctype html><html lang="sv"><body></body></html>')
+            return
+        file = ROOT / "static" / path.removeprefix("/static/")
+        if file.is_file() and file.resolve().is_relative_to(ROOT / "static"):
+            route.fulfill(path=file, content_type="text/javascript" if file.suffix == ".js" else None)
+        else:
+            route.fulfill(status=404)
+
+    context.route(f"{STATIC_ORIGIN}/**", serve)
+    page = context.new_page()
+    page.goto(STATIC_ORIGIN + "/")
+    yield page
+    context.close()
 
 
 class Browsers:
