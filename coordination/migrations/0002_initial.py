@@ -6,145 +6,208 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('coordination', '0001_initial'),
-        ('maps', '0001_initial'),
+        ("coordination", "0001_initial"),
+        ("maps", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='chatmessage',
-            name='area',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='maps.area'),
+            model_name="chatmessage",
+            name="area",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="maps.area"
+            ),
         ),
         migrations.AddField(
-            model_name='chatmessage',
-            name='author',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="chatmessage",
+            name="author",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='devicetoken',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='device_tokens', to=settings.AUTH_USER_MODEL),
+            model_name="devicetoken",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="device_tokens", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='event',
-            name='author',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL),
+            model_name="event",
+            name="author",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL),
+            model_name="membership",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='coordination.organization'),
+            model_name="membership",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="coordination.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='positionreport',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="positionreport",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='shift',
-            name='planned_areas',
-            field=models.ManyToManyField(blank=True, related_name='shifts', to='maps.area'),
+            model_name="shift",
+            name="planned_areas",
+            field=models.ManyToManyField(blank=True, related_name="shifts", to="maps.area"),
         ),
         migrations.AddField(
-            model_name='shift',
-            name='started_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="shift",
+            name="started_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='positionreport',
-            name='shift',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='positions', to='coordination.shift'),
+            model_name="positionreport",
+            name="shift",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="positions", to="coordination.shift"
+            ),
         ),
         migrations.AddField(
-            model_name='alert',
-            name='shift',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='coordination.shift'),
+            model_name="alert",
+            name="shift",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="alerts", to="coordination.shift"
+            ),
         ),
         migrations.AddField(
-            model_name='situationnote',
-            name='acknowledged_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="situationnote",
+            name="acknowledged_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='situationnote',
-            name='area',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='notes', to='maps.area'),
+            model_name="situationnote",
+            name="area",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="notes",
+                to="maps.area",
+            ),
         ),
         migrations.AddField(
-            model_name='situationnote',
-            name='author',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="situationnote",
+            name="author",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='situationnote',
-            name='shift',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='notes', to='coordination.shift'),
+            model_name="situationnote",
+            name="shift",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="notes",
+                to="coordination.shift",
+            ),
         ),
         migrations.AddField(
-            model_name='team',
-            name='members',
-            field=models.ManyToManyField(blank=True, related_name='teams', to=settings.AUTH_USER_MODEL),
+            model_name="team",
+            name="members",
+            field=models.ManyToManyField(blank=True, related_name="teams", to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name='team',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='teams', to='coordination.organization'),
+            model_name="team",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="teams", to="coordination.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='shift',
-            name='team',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shifts', to='coordination.team'),
+            model_name="shift",
+            name="team",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="shifts", to="coordination.team"
+            ),
         ),
         migrations.AddField(
-            model_name='chatmessage',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='coordination.team'),
+            model_name="chatmessage",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="coordination.team",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['kind', '-seq'], name='event_kind_seq'),
+            model_name="event",
+            index=models.Index(fields=["kind", "-seq"], name="event_kind_seq"),
         ),
         migrations.AddConstraint(
-            model_name='event',
-            constraint=models.UniqueConstraint(condition=models.Q(('client_id__isnull', False)), fields=('author', 'client_id'), name='event_client_unique'),
+            model_name="event",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client_id__isnull", False)),
+                fields=("author", "client_id"),
+                name="event_client_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('user', 'organization', 'role'), name='membership_unique'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("user", "organization", "role"), name="membership_unique"),
         ),
         migrations.AddIndex(
-            model_name='positionreport',
-            index=models.Index(fields=['shift', '-recorded_at'], name='position_shift_recent'),
+            model_name="positionreport",
+            index=models.Index(fields=["shift", "-recorded_at"], name="position_shift_recent"),
         ),
         migrations.AddIndex(
-            model_name='positionreport',
-            index=models.Index(fields=['received_at'], name='position_received'),
+            model_name="positionreport",
+            index=models.Index(fields=["received_at"], name="position_received"),
         ),
         migrations.AddConstraint(
-            model_name='positionreport',
-            constraint=models.UniqueConstraint(fields=('user', 'client_id'), name='position_client_unique'),
+            model_name="positionreport",
+            constraint=models.UniqueConstraint(fields=("user", "client_id"), name="position_client_unique"),
         ),
         migrations.AddIndex(
-            model_name='situationnote',
-            index=models.Index(fields=['created_at'], name='note_created'),
+            model_name="situationnote",
+            index=models.Index(fields=["created_at"], name="note_created"),
         ),
         migrations.AddConstraint(
-            model_name='shift',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('team',), name='one_active_shift'),
+            model_name="shift",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)), fields=("team",), name="one_active_shift"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chatmessage',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('area__isnull', True), ('channel', 'everyone'), ('team__isnull', True)), models.Q(('area__isnull', True), ('channel', 'team'), ('team__isnull', False)), models.Q(('area__isnull', False), ('channel', 'area'), ('team__isnull', True)), _connector='OR'), name='chat_channel_target'),
+            model_name="chatmessage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("area__isnull", True), ("channel", "everyone"), ("team__isnull", True)),
+                    models.Q(("area__isnull", True), ("channel", "team"), ("team__isnull", False)),
+                    models.Q(("area__isnull", False), ("channel", "area"), ("team__isnull", True)),
+                    _connector="OR",
+                ),
+                name="chat_channel_target",
+            ),
         ),
     ]

@@ -7,21 +7,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('coordination', '0002_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("coordination", "0002_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LatestPosition',
+            name="LatestPosition",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('point', django.contrib.gis.db.models.fields.PointField(srid=4326)),
-                ('accuracy', models.FloatField(blank=True, null=True)),
-                ('recorded_at', models.DateTimeField()),
-                ('shift', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='latest_positions', to='coordination.shift')),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("point", django.contrib.gis.db.models.fields.PointField(srid=4326)),
+                ("accuracy", models.FloatField(blank=True, null=True)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "shift",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="latest_positions",
+                        to="coordination.shift",
+                    ),
+                ),
             ],
         ),
     ]

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('coordination', '0003_latest_position'),
+        ("coordination", "0003_latest_position"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['audience', 'seq'], name='event_audience_seq'),
+            model_name="event",
+            index=models.Index(fields=["audience", "seq"], name="event_audience_seq"),
         ),
     ]

@@ -5,25 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('coordination', '0004_event_audience_index'),
-        ('maps', '0001_initial'),
+        ("coordination", "0004_event_audience_index"),
+        ("maps", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PresenceDay',
+            name="PresenceDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('person_minutes', models.PositiveIntegerField()),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='presence_days', to='maps.area')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("person_minutes", models.PositiveIntegerField()),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="presence_days", to="maps.area"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'närvaro per dag',
-                'verbose_name_plural': 'närvaro per dag',
-                'constraints': [models.UniqueConstraint(fields=('area', 'day'), name='presence_area_day_unique')],
+                "verbose_name": "närvaro per dag",
+                "verbose_name_plural": "närvaro per dag",
+                "constraints": [models.UniqueConstraint(fields=("area", "day"), name="presence_area_day_unique")],
             },
         ),
     ]

@@ -6,71 +6,156 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('coordination', '0001_initial'),
+        ("coordination", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Area',
+            name="Area",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='namn')),
-                ('kind', models.CharField(choices=[('municipality', 'Kommun'), ('district', 'Stadsdel'), ('hotspot', 'Hotspot')], default='district', max_length=20, verbose_name='typ')),
-                ('priority', models.PositiveSmallIntegerField(default=0, verbose_name='prioritet')),
-                ('polygon', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name='område')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, verbose_name="namn")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("municipality", "Kommun"), ("district", "Stadsdel"), ("hotspot", "Hotspot")],
+                        default="district",
+                        max_length=20,
+                        verbose_name="typ",
+                    ),
+                ),
+                ("priority", models.PositiveSmallIntegerField(default=0, verbose_name="prioritet")),
+                ("polygon", django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name="område")),
             ],
             options={
-                'verbose_name': 'område',
-                'verbose_name_plural': 'områden',
-                'ordering': ['-priority', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('name', 'kind'), name='area_name_kind_unique')],
+                "verbose_name": "område",
+                "verbose_name_plural": "områden",
+                "ordering": ["-priority", "name"],
+                "constraints": [models.UniqueConstraint(fields=("name", "kind"), name="area_name_kind_unique")],
             },
         ),
         migrations.CreateModel(
-            name='Place',
+            name="Place",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True, verbose_name='namn')),
-                ('kind', models.CharField(choices=[('youth_centre', 'Fritidsgård'), ('sports_hall', 'Idrottshall'), ('harbour', 'Hamn'), ('bus_station', 'Busstation'), ('school_yard', 'Skolgård'), ('church', 'Kyrka'), ('other', 'Annan plats')], default='other', max_length=20, verbose_name='typ')),
-                ('point', django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name='position')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='adress')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='places', to='coordination.organization', verbose_name='ägare')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, unique=True, verbose_name="namn")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("youth_centre", "Fritidsgård"),
+                            ("sports_hall", "Idrottshall"),
+                            ("harbour", "Hamn"),
+                            ("bus_station", "Busstation"),
+                            ("school_yard", "Skolgård"),
+                            ("church", "Kyrka"),
+                            ("other", "Annan plats"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="typ",
+                    ),
+                ),
+                ("point", django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name="position")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="adress")),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="places",
+                        to="coordination.organization",
+                        verbose_name="ägare",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'plats',
-                'verbose_name_plural': 'platser',
-                'ordering': ['name'],
+                "verbose_name": "plats",
+                "verbose_name_plural": "platser",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120, verbose_name='rubrik')),
-                ('description', models.TextField(blank=True, max_length=2000, verbose_name='beskrivning')),
-                ('point', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326, verbose_name='position')),
-                ('starts_at', models.DateTimeField(verbose_name='börjar')),
-                ('ends_at', models.DateTimeField(verbose_name='slutar')),
-                ('weekly', models.BooleanField(default=False, verbose_name='varje vecka')),
-                ('repeat_until', models.DateField(blank=True, null=True, verbose_name='upprepas till')),
-                ('visibility', models.CharField(choices=[('public', 'Öppen för alla'), ('internal', 'Intern')], default='public', max_length=10, verbose_name='synlighet')),
-                ('status', models.CharField(choices=[('planned', 'Planerad'), ('open', 'Öppen'), ('closed', 'Stängd'), ('cancelled', 'Inställd')], default='planned', max_length=10, verbose_name='status')),
-                ('age_group', models.CharField(blank=True, max_length=40, verbose_name='åldersgrupp')),
-                ('contact', models.CharField(blank=True, max_length=120, verbose_name='kontakt')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='coordination.organization', verbose_name='organisation')),
-                ('place', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='maps.place', verbose_name='plats')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=120, verbose_name="rubrik")),
+                ("description", models.TextField(blank=True, max_length=2000, verbose_name="beskrivning")),
+                (
+                    "point",
+                    django.contrib.gis.db.models.fields.PointField(
+                        blank=True, null=True, srid=4326, verbose_name="position"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="börjar")),
+                ("ends_at", models.DateTimeField(verbose_name="slutar")),
+                ("weekly", models.BooleanField(default=False, verbose_name="varje vecka")),
+                ("repeat_until", models.DateField(blank=True, null=True, verbose_name="upprepas till")),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[("public", "Öppen för alla"), ("internal", "Intern")],
+                        default="public",
+                        max_length=10,
+                        verbose_name="synlighet",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planerad"),
+                            ("open", "Öppen"),
+                            ("closed", "Stängd"),
+                            ("cancelled", "Inställd"),
+                        ],
+                        default="planned",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("age_group", models.CharField(blank=True, max_length=40, verbose_name="åldersgrupp")),
+                ("contact", models.CharField(blank=True, max_length=120, verbose_name="kontakt")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="coordination.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
+                (
+                    "place",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="activities",
+                        to="maps.place",
+                        verbose_name="plats",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'aktivitet',
-                'verbose_name_plural': 'aktiviteter',
-                'ordering': ['starts_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='activity_ends_after_start'), models.CheckConstraint(condition=models.Q(('place__isnull', False), ('point__isnull', False), _connector='OR'), name='activity_has_location')],
+                "verbose_name": "aktivitet",
+                "verbose_name_plural": "aktiviteter",
+                "ordering": ["starts_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="activity_ends_after_start"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("place__isnull", False), ("point__isnull", False), _connector="OR"),
+                        name="activity_has_location",
+                    ),
+                ],
             },
         ),
     ]
