@@ -32,3 +32,10 @@ def test_the_ci_script_runs_exactly_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme.split("## What runs where")[0]
     assert [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))] == ["make test"]
+
+
+def test_the_migrations_match_the_models(db):
+    from django.core.management import call_command
+
+    # --check exits non-zero when a model change has no migration yet.
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
