@@ -24,6 +24,12 @@ def test_a_field_worker_and_the_duty_officer_share_the_evening(world, browsers):
     expect(ops.locator("#teams")).to_contain_text("Hamnen", timeout=2000)
     expect(field.locator("#sharing")).to_have_attribute("data-state", "on")
     expect(ops.locator("#ops-map .mk-team")).to_have_count(1)
+    field.click("#status-buttons [data-status=in_conversation]")
+    expect(ops.locator("#teams")).to_contain_text("I samtal", timeout=2000)
+    field.click("#sharing-toggle")
+    expect(field.locator("#sharing")).to_have_attribute("data-state", "paused")
+    field.click("#sharing-toggle")
+    expect(field.locator("#sharing")).to_have_attribute("data-state", "on")
 
     field.click(".tabbar [data-show=note]")
     field.locator("#note-form .chip", has_text="Samling av unga").click()
@@ -178,6 +184,10 @@ def test_a_note_written_offline_survives_a_reload_and_is_delivered_once(world, b
     field.click(".tabbar [data-show=note]")
     field.locator("#note-form .chip", has_text="Skadegörelse").click()
     field.fill("#note-form textarea", "Krossad busskur")
+    field.locator("#note-where label", has_text="Tryck på kartan").click()  # the map opens for a tap
+    expect(field.locator("#pick-banner")).to_be_visible()
+    field.locator("#field-map").click()
+    expect(field.locator("#note-where-text")).to_contain_text("Vald plats")  # back on the form
     field.click("#note-form button[type=submit]")
     expect(field.locator("#outbox-list li")).to_contain_text("Krossad busskur")
 
@@ -195,7 +205,8 @@ def test_a_note_written_offline_survives_a_reload_and_is_delivered_once(world, b
     expect(ops.locator("#feed .feed-note")).to_contain_text("Krossad busskur", timeout=2000)
     expect(field.locator("#my-feed .note-item")).to_contain_text("Krossad busskur")
     field.wait_for_timeout(500)  # any duplicate send would have been answered by now
-    assert SituationNote.objects.filter(text="Krossad busskur").count() == 1
+    note = SituationNote.objects.get(text="Krossad busskur")  # exactly one
+    assert note.point is not None and note.category == "vandalism"
 
 
 def test_an_activity_the_association_opens_appears_on_the_public_map_without_reload(world, browsers):
