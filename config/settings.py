@@ -102,6 +102,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+SERVE_STATIC = env_bool("SERVE_STATIC", True)
 
 # Privacy and protocol limits.
 POSITION_RETENTION_DAYS = env_int("POSITION_RETENTION_DAYS", 14)

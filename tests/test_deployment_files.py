@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,3 +40,18 @@ def test_the_migrations_match_the_models(db):
 
     # --check exits non-zero when a model change has no migration yet.
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.asyncio
+async def test_the_asgi_app_serves_the_static_files_daphne_alone_would_not():
+    from asgiref.testing import ApplicationCommunicator
+
+    from config.asgi import application
+
+    for path in ("/static/css/narvaro.css", "/static/leaflet/leaflet.js", "/static/js/live.js"):
+        scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "http.request", "body": b""})
+        start = await communicator.receive_output(timeout=5)
+        assert (start["type"], start["status"]) == ("http.response.start", 200), path
+        await communicator.wait(timeout=5)

@@ -61,7 +61,7 @@ def database_url_for_tests() -> str:
 
 @pytest.fixture
 def server(request, transactional_db) -> Iterator[str]:
-    """Daphne serving tests.browser.asgi on a free port; yields its base URL.
+    """Daphne serving config.asgi on a free port; yields its base URL.
 
     One server per test, stopped before pytest-django empties the tables: a server left running
     keeps reading them (its coverage tick, a request still in flight) and can deadlock the TRUNCATE.
@@ -85,7 +85,7 @@ def server(request, transactional_db) -> Iterator[str]:
     log.write(f"\n=== {request.node.nodeid}\n")
     log.flush()
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "tests.browser.asgi:application"],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log,
