@@ -167,6 +167,11 @@ def may_chat(viewer: Viewer, audience: str) -> bool:
     return (viewer.is_duty or viewer.is_field) and may_see(viewer, audience)
 
 
+def manageable_organizations(viewer: Viewer) -> Q:
+    """The organisations may_manage_activity allows, as a filter on Organization."""
+    return Q() if viewer.is_admin else Q(pk__in=viewer.association_org_ids)
+
+
 def may_manage_activity(viewer: Viewer, organization_id: int) -> bool:
     """Association members manage their own organisation's activities; admins any."""
     return organization_id in viewer.association_org_ids or viewer.is_admin

@@ -47,9 +47,8 @@ def _own_activity(viewer: access.Viewer, pk: int) -> Activity:
 
 
 def _organizations(viewer: access.Viewer) -> QuerySet[Organization]:
-    if viewer.is_superuser:
-        return Organization.objects.all()
-    return Organization.objects.filter(pk__in=viewer.association_org_ids)
+    """The organisations whose activities `viewer` may manage (access.may_manage_activity)."""
+    return Organization.objects.filter(access.manageable_organizations(viewer))
 
 
 def _places() -> list[dict]:
