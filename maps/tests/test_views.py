@@ -268,3 +268,17 @@ def test_the_form_lists_places_for_the_map(world, client):
     places = embedded(client.get("/forening/"), "places")
     assert places == [{"id": world.place.pk, "name": "Fritidsgården", "lat": 58.275, "lon": 11.435}]
     assert json.dumps(places)  # plain JSON for the map script
+
+
+def test_a_system_owner_with_an_admin_membership_may_announce_for_any_organisation(world, client):
+    from django.contrib.auth import get_user_model
+
+    from coordination.models import Membership
+
+    owner = get_user_model().objects.create_user("owner", password="pw")
+    Membership.objects.create(user=owner, organization=world.municipality, role=Role.ADMIN)
+    client.force_login(owner)
+    response = client.get("/forening/")
+    assert response.status_code == 200
+    choices = {org.name for org in response.context["form"].fields["organization"].queryset}
+    assert choices == {"Lysekils kommun", "IFK Lysekil", "Lysekils Segelsällskap", "Polisen Lysekil"}
