@@ -13,7 +13,7 @@ from coordination import access
 from coordination.models import Alert, Event, LatestPosition, PresenceDay, Shift, SituationNote
 from coordination.payloads import alert_payload, note_payload, shift_payload, team_position_payload
 from maps.models import Activity, Area
-from maps.services import activity_payload
+from maps.serializers import ActivityFeatureSerializer
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def activity_features(*, now, public_only: bool, organization_id: int | None = N
         activities = activities.filter(visibility=Activity.Visibility.PUBLIC)
     if organization_id is not None:
         activities = activities.filter(organization_id=organization_id)
-    return [_feature(f"activity.{a.pk}", "activity", _point(p), p) for a in activities for p in [activity_payload(a)]]
+    return [dict(feature) for feature in ActivityFeatureSerializer(activities, many=True).data["features"]]
 
 
 def published_coverage(*, head: int) -> dict[int, int]:

@@ -2,6 +2,7 @@
 // Everything the person sends goes through the shared outbox (static/js/live.js), so it survives
 // a dead zone or a reload and is delivered once.
 
+import { renderChatList } from "../js/chat.js";
 import { Live, fmt, serverData, setHtml } from "../js/live.js";
 import {
   FeatureLayers,
@@ -218,24 +219,12 @@ function addChat(event) {
 }
 
 function renderChat() {
-  const list = $("#chat-list");
-  const sent = [...chat.entries()].sort((a, b) => a[0] - b[0]);
-  const waiting = pending("chat");
-  const changed = setHtml(list, sent
-      .map(
-        ([seq, m]) =>
-          `<li data-seq="${seq}"><span class="who">${escapeHtml(m.author)}</span> <span class="tag">${escapeHtml(channelName(m.channel))}</span>` +
-          ` <time>${timeText(m.created_at)}</time><p>${escapeHtml(m.text)}</p></li>`,
-      )
-      .join("") +
-    waiting
-      .map(
-        (item) =>
-          `<li class="waiting"><span class="tag">${escapeHtml(S.waiting)}</span> <span class="tag">${escapeHtml(channelName(item.frame.channel))}</span>` +
-          `<p>${escapeHtml(item.frame.text)}</p></li>`,
-      )
-      .join(""));
-  if (changed) list.scrollTop = list.scrollHeight; // new messages: show the newest
+  renderChatList($("#chat-list"), {
+    sent: chat.entries(),
+    waiting: pending("chat"),
+    channelName,
+    waitingLabel: S.waiting,
+  });
   const badge = $("#chat-unread");
   badge.hidden = unread === 0;
   badge.textContent = unread;

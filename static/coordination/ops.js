@@ -2,6 +2,7 @@
 // The duty officer acknowledges and writes; a partner (police contact) gets the same picture
 // without the controls (the server refuses their writes anyway).
 
+import { renderChatList } from "../js/chat.js";
 import { Live, fmt, serverData, setHtml } from "../js/live.js";
 import {
   FeatureLayers,
@@ -252,24 +253,13 @@ function channelName(channel) {
 
 function renderChat() {
   const list = $("#chat-list");
-  if (!list) return;
-  const sent = [...chat.entries()].sort((a, b) => a[0] - b[0]);
-  const waiting = (live.outbox?.list() ?? []).filter((item) => item.frame.type === "chat");
-  const changed = setHtml(list, sent
-      .map(
-        ([seq, m]) =>
-          `<li data-seq="${seq}"><span class="who">${escapeHtml(m.author)}</span> <span class="tag">${escapeHtml(channelName(m.channel))}</span>` +
-          ` <time>${timeText(m.created_at)}</time><p>${escapeHtml(m.text)}</p></li>`,
-      )
-      .join("") +
-    waiting
-      .map(
-        (item) =>
-          `<li class="waiting"><span class="tag">${escapeHtml(S.waiting)}</span> <span class="tag">${escapeHtml(channelName(item.frame.channel))}</span>` +
-          `<p>${escapeHtml(item.frame.text)}</p></li>`,
-      )
-      .join(""));
-  if (changed) list.scrollTop = list.scrollHeight; // new messages: show the newest
+  if (!list) return; // a partner's map has no chat
+  renderChatList(list, {
+    sent: chat.entries(),
+    waiting: (live.outbox?.list() ?? []).filter((item) => item.frame.type === "chat"),
+    channelName,
+    waitingLabel: S.waiting,
+  });
 }
 
 let toastTimer = null;

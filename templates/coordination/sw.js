@@ -9,6 +9,7 @@ const SHELL = [
   PAGE,
   "{% static 'css/narvaro.css' %}",
   "{% static 'coordination/field.js' %}",
+  "{% static 'js/chat.js' %}",
   "{% static 'js/live.js' %}",
   "{% static 'js/outbox.js' %}",
   "{% static 'js/maplayers.js' %}",
