@@ -116,6 +116,29 @@ def may_see_event(viewer: Viewer, *, audience: str, kind: str, data: dict) -> bo
     return may_see(viewer, audience)
 
 
+def visible_events(viewer: Viewer) -> Q:
+    """A database filter on Event keeping at least what may_see_event allows (callers still check each).
+
+    Replay reads through it, so a public or field client's window is not used up by the duty
+    map's position frames.
+    """
+    if viewer.is_duty:
+        return Q()
+    audiences = ["public"]
+    if viewer.is_partner or viewer.on_duty:
+        audiences.append("staff")
+    if viewer.is_partner:
+        audiences.append("ops")
+    if viewer.on_duty:
+        audiences += ["field", "chat.everyone", *(f"chat.area.{a}" for a in viewer.duty_area_ids)]
+    if viewer.is_field:
+        audiences += [f"chat.team.{t}" for t in viewer.team_ids]
+    visible = Q(audience__in=audiences)
+    if viewer.is_field and viewer.team_ids:
+        visible |= Q(kind="shift", data__team__in=sorted(viewer.team_ids))
+    return visible
+
+
 def may_connect_field(viewer: Viewer) -> bool:
     """The field socket and page: field members."""
     return viewer.is_field

@@ -33,14 +33,14 @@ def event_head() -> int:
 def events_after(*, viewer: access.Viewer, after: int, limit: int | None = None) -> Replay:
     """The events after `after` that `viewer` may see, oldest first, up to the current head.
 
-    When more than REPLAY_WINDOW events were written since `after` (or `after` is not a seq this
-    log has reached), the answer is `resync`: the client reloads the snapshot instead.
+    When more than REPLAY_WINDOW events this viewer may see were written since `after` (or `after`
+    is not a seq this log has reached), the answer is `resync`: the client reloads the snapshot.
     """
     head = event_head()
     window = settings.REPLAY_WINDOW
     if after > head or after < 0:
         return Replay(events=[], head=head, resync=True)
-    missed = Event.objects.filter(seq__gt=after, seq__lte=head)
+    missed = Event.objects.filter(access.visible_events(viewer), seq__gt=after, seq__lte=head)
     if missed.order_by("seq")[window : window + 1].exists():
         return Replay(events=[], head=head, resync=True)
     events = [

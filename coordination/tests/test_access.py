@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from coordination import access
 from coordination.models import Membership, Role, Shift
@@ -249,3 +250,33 @@ def test_activity_filter_lets_staff_see_all_and_others_public_and_their_own(worl
     assert titles(world.dana) == titles(world.frida) == ["Ledarmöte", "Seglarmöte", "Öppen hall"]
     assert titles(world.erik) == ["Ledarmöte", "Öppen hall"]
     assert titles(AnonymousUser()) == titles(world.gustav) == titles(world.alice) == ["Öppen hall"]
+
+
+@pytest.mark.parametrize("who", list(MATRIX))
+def test_the_replay_filter_in_the_database_keeps_every_event_the_person_may_see(world, who):
+    from coordination import services
+    from coordination.models import Event
+
+    user = person(world, who)
+    if not Shift.objects.filter(team=world.centre_team, ended_at__isnull=True).exists():
+        services.shift_start(user=world.charlie, client_id="c", area_ids=[world.district.pk])
+    for channel in (
+        "everyone",
+        f"team.{world.harbour_team.pk}",
+        f"team.{world.centre_team.pk}",
+        f"area.{world.hotspot.pk}",
+        f"area.{world.district.pk}",
+    ):
+        services.chat_send(user=world.dana, channel=channel, text="Hej")
+    services.note_create(user=world.charlie, category="other")
+    services.position_record(user=world.charlie, client_id="p", lat=58.28, lon=11.44, recorded_at=timezone.now())
+    services.field_positions_refresh()
+    services.coverage_refresh()
+    services.shift_end(user=world.dana, shift_id=world.centre_team.shifts.get(ended_at__isnull=True).pk)
+    viewer = access.viewer_for(user)
+
+    def visible(events):
+        return [e.seq for e in events if access.may_see_event(viewer, audience=e.audience, kind=e.kind, data=e.data)]
+
+    everything = Event.objects.order_by("seq")
+    assert visible(everything.filter(access.visible_events(viewer))) == visible(everything)
