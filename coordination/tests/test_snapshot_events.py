@@ -183,3 +183,18 @@ def test_the_snapshot_shows_the_counts_of_the_last_coverage_event_not_a_newer_li
     services.coverage_refresh()
     snapshot = by_id(selectors.live_snapshot(viewer=access.ANONYMOUS))
     assert snapshot[f"area.{world.hotspot.pk}"]["properties"]["adults"] == 1
+
+
+def test_the_replay_window_counts_only_what_the_viewer_may_see(world, settings):
+    settings.REPLAY_WINDOW = 2
+    services.shift_start(user=world.alice, client_id=new_id())
+    start = selectors.event_head()
+    for i in range(5):  # duty-map frames the public never gets
+        services.position_record(
+            user=world.alice, client_id=new_id(), lat=58.27 + i * 1e-3, lon=11.44, recorded_at=timezone.now()
+        )
+    coverage = services.coverage_refresh()
+    public = selectors.events_after(viewer=access.ANONYMOUS, after=start)
+    duty = selectors.events_after(viewer=access.viewer_for(world.dana), after=start)
+    assert not public.resync and [e.seq for e in public.events] == [coverage.seq]
+    assert duty.resync
