@@ -4,9 +4,9 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
 
 from coordination.models import DeviceToken
+from coordination.services import device_token_touch
 
 
 def bearer_key(headers) -> str | None:
@@ -30,10 +30,7 @@ def user_for_token(key: str):
     )
     if token is None:
         return None
-    now = timezone.now()
-    # Writing on every request would make each position a write; once a minute says enough.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    device_token_touch(token=token)
     return token.user
 
 

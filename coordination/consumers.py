@@ -189,6 +189,12 @@ class BaseConsumer(AsyncWebsocketConsumer):
         event = await database_sync_to_async(service)(user=self.user, client_id=frame["id"], **kwargs)
         await self.send_ack(frame["id"], event.seq)
 
+    async def on_chat(self, frame: dict) -> None:
+        """Field and duty sockets list it in their handlers; chat_send decides who may write where."""
+        await self.write(
+            frame, services.chat_send, channel=_require(frame, "channel", str), text=_require(frame, "text", str)
+        )
+
     # --- hello and replay -------------------------------------------------------------------------
 
     async def on_hello(self, frame: dict) -> None:
@@ -309,11 +315,6 @@ class FieldConsumer(BaseConsumer):
             lon=_require(frame, "lon", (int, float), optional=True),
         )
 
-    async def on_chat(self, frame: dict) -> None:
-        await self.write(
-            frame, services.chat_send, channel=_require(frame, "channel", str), text=_require(frame, "text", str)
-        )
-
     async def on_position(self, frame: dict) -> None:
         report = services.PositionIn(
             user_id=self.user.pk,
@@ -368,11 +369,6 @@ class OpsConsumer(BaseConsumer):
 
     async def on_resolve_alert(self, frame: dict) -> None:
         await self.write(frame, services.alert_resolve, alert_id=_require(frame, "alert", int))
-
-    async def on_chat(self, frame: dict) -> None:
-        await self.write(
-            frame, services.chat_send, channel=_require(frame, "channel", str), text=_require(frame, "text", str)
-        )
 
 
 class PublicConsumer(BaseConsumer):

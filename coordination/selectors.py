@@ -150,11 +150,7 @@ def activity_features(*, now, public_only: bool, organization_id: int | None = N
 
     activities = (
         Activity.objects.exclude(status=Activity.Status.CANCELLED)
-        .filter(
-            Q(ends_at__gt=now)
-            | Q(weekly=True, repeat_until__isnull=True)
-            | Q(weekly=True, repeat_until__gte=now.date())
-        )
+        .not_over(now)
         .select_related("organization", "place")
         .order_by("pk")
     )

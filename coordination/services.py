@@ -626,6 +626,14 @@ def device_token_issue(*, user, name: str = "") -> tuple[DeviceToken, str]:
     return token, key
 
 
+def device_token_touch(*, token: DeviceToken) -> None:
+    """Note when a token was last used, at most once a minute (every position would be a write)."""
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
 def device_token_revoke(*, token: DeviceToken) -> None:
     """Revoke a token: the device is refused from its next request or connection on."""
     if token.revoked_at is None:

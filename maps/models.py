@@ -1,7 +1,10 @@
 """Areas, places and activities: the map that field teams, duty and the public share."""
 
+from datetime import datetime
+
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -63,6 +66,16 @@ class Place(models.Model):
         return self.name
 
 
+class ActivityQuerySet(models.QuerySet):
+    def not_over(self, at: datetime) -> "ActivityQuerySet":
+        """Activities whose only occurrence ends after `at`, or weekly ones still repeating then."""
+        return self.filter(
+            Q(ends_at__gt=at)
+            | Q(weekly=True, repeat_until__isnull=True)
+            | Q(weekly=True, repeat_until__gte=timezone.localdate(at))
+        )
+
+
 class Activity(models.Model):
     """An organisation's announced activity at a place or a point, once or weekly."""
 
@@ -99,6 +112,8 @@ class Activity(models.Model):
     contact = models.CharField(_("kontakt"), max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ActivityQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("aktivitet")

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -113,14 +113,10 @@ def association(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Aktiviteten är upplagd."))
             return redirect("association")
-    today = timezone.localdate()
+    # Tonight's finished activities stay listed until morning, so they can be reopened.
     activities = (
         Activity.objects.filter(organization__in=organizations)
-        .filter(
-            Q(ends_at__gte=timezone.now() - timedelta(hours=12))
-            | Q(weekly=True, repeat_until__isnull=True)
-            | Q(weekly=True, repeat_until__gte=today)
-        )
+        .not_over(timezone.now() - timedelta(hours=12))
         .select_related("organization", "place")
         .order_by("status", "starts_at")
     )

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from coordination import access
 from coordination.models import Alert, ChatMessage, SituationNote
@@ -106,12 +105,7 @@ def activities_list(
     """
     query = Activity.objects.select_related("organization", "place").filter(access.activity_filter(viewer))
     if window.since is not None:
-        since = window.since
-        query = query.filter(
-            Q(ends_at__gt=since)
-            | Q(weekly=True, repeat_until__isnull=True)
-            | Q(weekly=True, repeat_until__gte=timezone.localdate(since))
-        )
+        query = query.not_over(window.since)
     if window.until is not None:
         query = query.filter(starts_at__lt=window.until)
     if window.area is not None:
