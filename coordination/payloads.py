@@ -85,15 +85,18 @@ def chat_channel_name(message: ChatMessage) -> str:
     return "everyone"
 
 
-def team_position_payload(*, shift: Shift, point, accuracy, recorded_at) -> dict:
+def team_position_payload(
+    *, team_id: int, team_name: str, short: str, shift_id: int, lat, lon, accuracy, recorded_at
+) -> dict:
     """The latest position of one team on shift, as duty's map draws it."""
     return {
-        "team": shift.team_id,
-        "team_name": shift.team.name,
-        "short": shift.team.short,
-        "shift": shift.pk,
+        "team": team_id,
+        "team_name": team_name,
+        "short": short,
+        "shift": shift_id,
         # No status: it has its own events, and a batch read before a status change would undo it.
-        **_coords(point),
+        "lat": round(lat, 6),
+        "lon": round(lon, 6),
         "accuracy": accuracy,
         "recorded_at": iso(recorded_at),
     }

@@ -10,7 +10,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from coordination import access
-from coordination.models import Alert, Event, LatestPosition, PresenceDay, Shift, SituationNote
+from coordination.models import Alert, Event, PresenceDay, Shift, SituationNote
 from coordination.payloads import alert_payload, note_payload, shift_payload, team_position_payload
 from maps.models import Activity, Area
 from maps.serializers import ActivityFeatureSerializer
@@ -100,17 +100,28 @@ def team_latest_positions(*, shift_ids: set[int] | None = None) -> dict[int, dic
 
     Two members reporting the same instant: the higher user id wins, the same in every caller.
     """
-    latest: dict[int, LatestPosition] = {}
-    positions = LatestPosition.objects.filter(shift__ended_at__isnull=True).select_related("shift__team")
-    if shift_ids is not None:
-        positions = positions.filter(shift_id__in=shift_ids)
-    for position in positions.order_by("recorded_at", "user_id"):
-        latest[position.shift_id] = position
-    return {
-        p.shift.team_id: team_position_payload(
-            shift=p.shift, point=p.point, accuracy=p.accuracy, recorded_at=p.recorded_at
+    # One query and plain rows: every flush calls this, and model instances with their geometries
+    # cost a fifth of the server's time at 2,500 devices in the bench.
+    only = "AND lp.shift_id = ANY(%s)" if shift_ids is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT DISTINCT ON (lp.shift_id) s.team_id, t.name, t.short, lp.shift_id,
+                   ST_Y(lp.point), ST_X(lp.point), lp.accuracy, lp.recorded_at
+            FROM coordination_latestposition lp
+            JOIN coordination_shift s ON s.id = lp.shift_id
+            JOIN coordination_team t ON t.id = s.team_id
+            WHERE s.ended_at IS NULL {only}
+            ORDER BY lp.shift_id, lp.recorded_at DESC, lp.user_id DESC
+            """,
+            [list(shift_ids)] if shift_ids is not None else [],
         )
-        for p in sorted(latest.values(), key=lambda p: p.shift.team_id)
+        rows = sorted(cursor.fetchall())  # by team: one active shift per team
+    return {
+        team: team_position_payload(
+            team_id=team, team_name=name, short=short, shift_id=shift, lat=lat, lon=lon, accuracy=acc, recorded_at=at
+        )
+        for team, name, short, shift, lat, lon, acc, at in rows
     }
 
 

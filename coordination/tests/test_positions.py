@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from coordination import services
+from coordination import selectors, services
 from coordination.errors import Forbidden, Invalid
 from coordination.models import Event, LatestPosition, PositionReport, Shift
 from coordination.services import PositionIn, PositionOut
@@ -210,6 +210,37 @@ def test_a_late_queued_position_does_not_move_the_team_back_on_the_map(world, no
     last = Event.objects.order_by("-seq").first()
     assert last.data == {"teams": [team_data(hamnen, lat=58.2, lon=11.2, accuracy=None, recorded_at=now)]}
     assert PositionReport.objects.count() == 2
+
+
+def test_two_members_at_the_same_instant_the_higher_user_id_places_the_team(world, now):
+    """Every reader picks the same member on a tie, so duty's map and the field tick agree."""
+    hamnen = out_on_shift(world.harbour_team, world.alice)
+    first, second = sorted([world.alice, world.bob], key=lambda user: user.pk)
+    services.positions_record(
+        reports=[
+            PositionIn(user_id=second.pk, client_id="s1", lat=58.2, lon=11.2, recorded_at=now),
+            PositionIn(user_id=first.pk, client_id="f1", lat=58.1, lon=11.1, recorded_at=now),
+        ]
+    )
+
+    assert selectors.team_latest_positions() == {
+        hamnen.team_id: team_data(hamnen, lat=58.2, lon=11.2, accuracy=None, recorded_at=now)
+    }
+    assert Event.objects.get().data == {
+        "teams": [team_data(hamnen, lat=58.2, lon=11.2, accuracy=None, recorded_at=now)]
+    }
+
+
+def test_the_latest_positions_can_be_read_for_some_shifts_only(world, now):
+    hamnen = out_on_shift(world.harbour_team, world.alice)
+    centrum = out_on_shift(world.centre_team, world.charlie)
+    services.position_record(user=world.alice, client_id="a1", lat=58.2, lon=11.2, recorded_at=now)
+    services.position_record(user=world.charlie, client_id="c1", lat=58.3, lon=11.3, accuracy=4.0, recorded_at=now)
+
+    assert selectors.team_latest_positions(shift_ids={centrum.pk}) == {
+        centrum.team_id: team_data(centrum, lat=58.3, lon=11.3, accuracy=4.0, recorded_at=now)
+    }
+    assert list(selectors.team_latest_positions()) == sorted([hamnen.team_id, centrum.team_id])
 
 
 # --- retries ----------------------------------------------------------------------------------------
