@@ -43,10 +43,14 @@ format: $(VENV)/.installed
 test: setup browser lint
 	$(VENV)/bin/pytest
 
-bench: setup
+$(VENV)/.bench-installed: $(VENV)/.installed bench/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+bench: setup $(VENV)/.bench-installed
 	$(PY) bench/run.py --quick
 
-bench-full: setup
+bench-full: setup $(VENV)/.bench-installed
 	$(PY) bench/run.py --full
 
 clean: stop

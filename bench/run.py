@@ -127,12 +127,13 @@ def run_once(
     rare_per_s: float = 1.0,
     profile: bool = False,
     connect_rate: float = 0.0,
+    asgi: str = "daphne",
 ) -> dict:
     """Serve with fresh Daphne(s), drive the load, check against the database; return the figures."""
     run = "b" + uuid.uuid4().hex[:7]
     ports = [BASE_PORT + i for i in range(servers)]
     print(
-        f"\n== {variant}: {devices} devices / {period:g} s, {viewers} viewers, {servers} daphne, "
+        f"\n== {variant}: {devices} devices / {period:g} s, {viewers} viewers, {servers} {asgi}, "
         f"{duration} s (run {run})",
         flush=True,
     )
@@ -145,7 +146,7 @@ def run_once(
         timeout=900,
     )
     head = db_count("select coalesce(max(seq), 0) from coordination_event")
-    srv = Servers(ports, variant=variant, prefix=f"bench_{run}", log_dir=RESULTS)
+    srv = Servers(ports, variant=variant, prefix=f"bench_{run}", log_dir=RESULTS, asgi=asgi)
     gens: list[subprocess.Popen] = []
     try:
         time.sleep(2)
@@ -257,6 +258,7 @@ def run_once(
         duration=duration,
         warmup=warmup,
         servers=servers,
+        asgi=asgi,
         connected=connected,
         rss_base=rss_base,
         rss_idle=rss_idle,
@@ -317,7 +319,7 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
     sockets = meta["connected"]
     result = {
         "run": run,
-        **{k: meta[k] for k in ("variant", "devices", "viewers", "period", "duration", "warmup", "servers")},
+        **{k: meta[k] for k in ("variant", "devices", "viewers", "period", "duration", "warmup", "servers", "asgi")},
         "offered_positions_per_s": meta["devices"] / meta["period"],
         "positions_sent": sent["position"],
         "positions_acked": acked["position"],
@@ -385,7 +387,7 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
 
 
 HEADER = (
-    "| variant | daphne | devices | viewers | offered/s | acked/s | worst 10 s | pos p50/p95/p99/max ms "
+    "| variant | server | devices | viewers | offered/s | acked/s | worst 10 s | pos p50/p95/p99/max ms "
     "| note+alert p50/p99 ms | lost | order | server CPU % | machine CPU % | RSS MB | KB/idle socket |"
 )
 RULE = "|" + "---|" * 15
@@ -397,7 +399,8 @@ def fmt(p: dict, keys=("p50", "p95", "p99", "max")) -> str:
 
 def row(r: dict) -> str:
     return (
-        f"| {r['variant']} | {r['servers']} | {r['devices']} | {r['viewers']} | {r['offered_positions_per_s']:g} "
+        f"| {r['variant']} | {r['servers']} {r.get('asgi', 'daphne')} | {r['devices']} | {r['viewers']} "
+        f"| {r['offered_positions_per_s']:g} "
         f"| {r['positions_per_s_sustained']:g} | {r['positions_per_s_worst_10s']:g} "
         f"| {fmt(r['position_latency_ms'])} | {fmt(r['note_alert_latency_ms'], ('p50', 'p99'))} "
         f"| {r['lost_total']} | {r['order_violations']} | {r['server_cpu_percent']:g} | {r['machine_cpu_percent']:g} "
@@ -412,7 +415,7 @@ def ratios(results: list[dict]) -> list[dict]:
         if ours["variant"] != "batched":
             continue
         for naive in results:
-            same = all(naive[k] == ours[k] for k in ("devices", "viewers", "servers", "period"))
+            same = all(naive.get(k) == ours.get(k) for k in ("devices", "viewers", "servers", "period", "asgi"))
             if naive["variant"] == "naive" and same:
                 p99o, p99n = ours["position_latency_ms"]["p99"], naive["position_latency_ms"]["p99"]
                 out.append(
@@ -530,6 +533,7 @@ def main() -> None:
     parser.add_argument("--rare", type=float, default=1.0, help="notes+alerts+chat per second, all devices")
     parser.add_argument("--profile", action="store_true", help="py-spy the first Daphne (raw stacks in results/)")
     parser.add_argument("--name", default=None)
+    parser.add_argument("--asgi", choices=["daphne", "uvicorn"], default="daphne", help="the ASGI server to run")
     parser.add_argument(
         "--connect-rate", type=float, default=CONNECTS_PER_S, help="new sockets per second over all generators"
     )
@@ -565,6 +569,7 @@ def main() -> None:
         "rare_per_s": args.rare,
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "argv": sys.argv[1:],
+        "asgi": args.asgi,
     }
     print(f"machine: {meta['machine']}")
     results: list[dict] = []
@@ -586,6 +591,7 @@ def main() -> None:
                 rare_per_s=args.rare,
                 profile=args.profile,
                 connect_rate=args.connect_rate,
+                asgi=args.asgi,
             )
         except Exception as error:  # noqa: BLE001 - one failed run must not lose the others' figures
             print(f"!! run failed: {error!r}", flush=True)

@@ -19,6 +19,30 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 DAPHNE = str(Path(PY).parent / "daphne")
+# The ASGI servers a run can use: Daphne (what `make run` serves) or uvicorn, to see whether the
+# server itself is the limit (uvicorn's sans-I/O websockets on uvloop; bench/requirements.txt).
+ASGI_COMMANDS = {
+    "daphne": lambda port: [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+    "uvicorn": lambda port: [
+        str(Path(PY).parent / "uvicorn"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ws",
+        "websockets-sansio",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--timeout-graceful-shutdown",
+        "2",
+        "config.asgi:application",
+    ],
+}
 BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "narvaro_bench")
 
 
@@ -98,19 +122,19 @@ def port_open(port: int) -> bool:
 
 
 class Servers:
-    """Daphne processes on 127.0.0.1, one per port, with the pipeline variant in their environment."""
+    """ASGI server processes on 127.0.0.1, one per port, with the pipeline variant in their environment."""
 
-    def __init__(self, ports: list[int], *, variant: str, prefix: str, log_dir: Path) -> None:
+    def __init__(self, ports: list[int], *, variant: str, prefix: str, log_dir: Path, asgi: str = "daphne") -> None:
         self.ports, self.variant = ports, variant
         env = bench_env(POSITION_PIPELINE=variant, CHANNEL_PREFIX=prefix)
         self.procs = []
         for port in ports:
             if port_open(port):
                 raise RuntimeError(f"port {port} is already in use")
-            log = open(log_dir / f"daphne-{variant}-{port}.log", "wb")  # noqa: SIM115 - lives as long as Daphne
+            log = open(log_dir / f"{asgi}-{variant}-{port}.log", "wb")  # noqa: SIM115 - lives as long as the server
             self.procs.append(
                 subprocess.Popen(
-                    [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                    ASGI_COMMANDS[asgi](port),
                     cwd=ROOT,
                     env=env,
                     stdout=log,
@@ -122,7 +146,7 @@ class Servers:
         while not all(port_open(p) for p in ports):
             if time.time() > deadline or any(p.poll() is not None for p in self.procs):
                 self.stop()
-                raise RuntimeError(f"daphne did not start; see {log_dir}")
+                raise RuntimeError(f"{asgi} did not start; see {log_dir}")
             time.sleep(0.2)
         self.ps = [psutil.Process(p.pid) for p in self.procs]
 

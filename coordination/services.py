@@ -42,6 +42,7 @@ from coordination.validation import (
     clean_client_id,
     clean_recorded_at,
     clean_text,
+    lat_lon,
     number,
     point_from,
 )
@@ -215,13 +216,15 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
     """
     now = timezone.now()
     results: dict[int, PositionOut] = {}
-    valid: list[tuple[int, PositionIn, Point, float | None, datetime]] = []
+    valid: list[tuple[int, PositionIn, tuple[float, float], float | None, datetime]] = []
     for index, report in enumerate(reports):
         try:
             client_id = clean_client_id(report.client_id)
             if client_id is None:
                 raise Invalid(_("id krävs."), field="id")
-            point = point_from(report.lat, report.lon, required=True)
+            if report.lat is None and report.lon is None:
+                raise Invalid(_("lat och lon krävs."), field="lat")
+            point = lat_lon(report.lat, report.lon)
             accuracy = None if report.accuracy is None else number(report.accuracy, "accuracy")
             if accuracy is not None and not 0 <= accuracy <= 100_000:
                 raise Invalid(_("accuracy måste ligga mellan 0 och 100000 meter."), field="accuracy")
@@ -304,7 +307,9 @@ def _lock_active_shifts(shift_ids: set[int]) -> set[int]:
 
 def _insert_positions(rows, *, received_at) -> tuple[dict[tuple[int, str], int], set[tuple[int, str]]]:
     """Bulk insert in one statement; return the seq of each (user, client_id), old or new, and the new ones."""
-    columns = list(zip(*[(s.pk, r.user_id, p.x, p.y, a, t, r.client_id) for _, r, p, a, t, s in rows], strict=True))
+    columns = list(
+        zip(*[(s.pk, r.user_id, lon, lat, a, t, r.client_id) for _, r, (lat, lon), a, t, s in rows], strict=True)
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             """

@@ -36,6 +36,16 @@ def point_from(lat, lon, *, required: bool = False) -> Point | None:
         if required:
             raise Invalid(_("lat och lon krävs."), field="lat")
         return None
+    lat_f, lon_f = lat_lon(lat, lon)
+    return Point(lon_f, lat_f, srid=4326)
+
+
+def lat_lon(lat, lon) -> tuple[float, float]:
+    """lat and lon as floats within WGS84's range; raise Invalid naming the field that is not.
+
+    No geometry object: the position stream checks every report with this and hands the numbers
+    straight to the database.
+    """
     if lat is None or lon is None:
         raise Invalid(_("Ange både lat och lon."), field="lat" if lat is None else "lon")
     lat_f, lon_f = number(lat, "lat"), number(lon, "lon")
@@ -43,7 +53,7 @@ def point_from(lat, lon, *, required: bool = False) -> Point | None:
         raise Invalid(_("lat måste ligga mellan -90 och 90."), field="lat")
     if not -180 <= lon_f <= 180:
         raise Invalid(_("lon måste ligga mellan -180 och 180."), field="lon")
-    return Point(lon_f, lat_f, srid=4326)
+    return lat_f, lon_f
 
 
 def clean_text(
