@@ -1,6 +1,7 @@
 """The WebSocket protocol end to end: real ASGI app, real Redis channel layer, real PostGIS."""
 
 import asyncio
+import time
 from datetime import timedelta
 
 import orjson
@@ -500,6 +501,27 @@ async def test_the_naive_pipeline_writes_and_sends_one_frame_per_position(world,
     assert [a["type"] for a in acks] == ["ack"] * 5
     assert [len(f["data"]["teams"]) for f in frames] == [1] * 5
     assert await count(Event, kind="positions", audience="ops") == 5
+
+
+async def test_a_slow_tick_does_not_hold_back_the_next_batch_of_positions(world, monkeypatch):
+    """A coverage recount runs on its own thread: positions are acked while it is still going."""
+    from coordination import stream
+
+    def slow_recount():
+        time.sleep(1.5)
+
+    monkeypatch.setattr(stream, "COVERAGE_EVERY_S", 0.01)
+    monkeypatch.setattr(services, "coverage_refresh", slow_recount)
+    await start_shift(world.alice)
+    async with socket("/ws/field/", world.alice) as field:
+        await asyncio.sleep(0.5)  # past the first flush: the recount has started
+        loop = asyncio.get_running_loop()
+        sent_at = loop.time()
+        await send(field, {"type": "position", "id": "p1", "lat": 58.27, "lon": 11.44, "recorded_at": now_iso()})
+        ack = await receive_until(field, lambda f: f["type"] in ("ack", "error"))
+        waited = loop.time() - sent_at
+    assert ack["type"] == "ack"
+    assert waited < 1.0, f"the ack waited {waited:.2f} s behind the recount"
 
 
 @pytest.mark.django_db
