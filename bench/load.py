@@ -4,7 +4,9 @@ Started by bench/run.py with a JSON plan file. It connects its field devices and
 (each sends `hello` first), prints READY, waits for `GO <epoch>` on stdin, then for `duration`
 seconds sends a position from every device every `period` seconds and now and then a note, alert
 or team chat; it then waits (at most `drain` seconds) for the last acks and for a field tick
-after them, closes every socket and writes its measurements as JSON to the plan's `out`.
+after them, closes every socket and writes its measurements as JSON to the plan's `out`. The
+viewers' generator (no devices) instead waits for `DONE` on stdin, which the coordinator sends
+once every device generator has finished, and closes 3 s later.
 
 The devices of one team walk together (docs/protocol.md has no notion of it; this is the field
 as it is): the team's centre walks at ~1.2 m/s inside Lysekil's centre, each member a few
@@ -20,6 +22,7 @@ Nothing here talks to anything but 127.0.0.1, and every loop ends by the plan's 
 """
 
 import asyncio
+import contextlib
 import json
 import math
 import random
@@ -439,7 +442,13 @@ async def main(plan: dict) -> None:
     drain_until = time.time() + drain
     while time.time() < drain_until and any(d.pending for d in devices):
         await asyncio.sleep(0.2)
-    await asyncio.sleep(max(0.0, min(3.0, drain_until - time.time())))
+    if not devices:
+        # The viewers stay until the coordinator says every device generator has its last acks
+        # (DONE on stdin): an event acked late under overload is still one they must see.
+        reader = asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(reader, max(1.0, drain_until + 60 - time.time()))
+    await asyncio.sleep(max(0.0, min(3.0, drain_until + 60 - time.time())))
     # Then a field tick after the last acks: every watcher holds this generator's teams' latest
     # acked positions (bounded by the drain; the tick is FIELD_POSITION_TICK_S, 10 s by default).
     watchers = [d for d in devices if d.watcher and d.ws is not None and d.stayed]
