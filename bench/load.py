@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 import orjson
 from websockets.asyncio.client import connect
 
+# How much longer than a device generator's drain the viewers wait for DONE at most.
+VIEWERS_EXTRA_S = 60
 HIST_MS = 60_000  # latency histogram: 1 ms buckets up to 60 s, then one overflow bucket
 LYSEKIL = (58.274, 11.435)
 BOX = (58.262, 58.286, 11.415, 11.455)  # lat min/max, lon min/max: the town centre and harbour
@@ -442,13 +444,15 @@ async def main(plan: dict) -> None:
     drain_until = time.time() + drain
     while time.time() < drain_until and any(d.pending for d in devices):
         await asyncio.sleep(0.2)
-    if not devices:
+    if devices:
+        await asyncio.sleep(max(0.0, min(3.0, drain_until - time.time())))
+    else:
         # The viewers stay until the coordinator says every device generator has its last acks
-        # (DONE on stdin): an event acked late under overload is still one they must see.
+        # (DONE on stdin), then 3 s more: an event acked late under overload is one they must see.
         reader = asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(reader, max(1.0, drain_until + 60 - time.time()))
-    await asyncio.sleep(max(0.0, min(3.0, drain_until + 60 - time.time())))
+            await asyncio.wait_for(reader, drain + VIEWERS_EXTRA_S)
+        await asyncio.sleep(3.0)
     # Then a field tick after the last acks: every watcher holds this generator's teams' latest
     # acked positions (bounded by the drain; the tick is FIELD_POSITION_TICK_S, 10 s by default).
     watchers = [d for d in devices if d.watcher and d.ws is not None and d.stayed]

@@ -1,4 +1,4 @@
-"""The bench's side of the server: its own database and channel prefix, Daphne processes, psutil.
+"""The bench's side of the server: its own database and channel prefix, ASGI server processes, psutil.
 
 The bench never touches the dev or test database: it serves from `narvaro_bench` on the same
 PostgreSQL (created with PostGIS and migrated here) under its own CHANNEL_PREFIX in Redis.

@@ -63,6 +63,7 @@ def sweep() -> list[int]:
                 publish(event)
                 republished.append(event.seq)
         _swept_to = event.seq
-    for seq in [s for s, at in _received.items() if now - at > FORGET_S]:
+    # A copy: the event loop's thread adds to _received while this runs on the ticks' thread.
+    for seq in [s for s, at in list(_received.items()) if now - at > FORGET_S]:
         del _received[seq]
     return republished

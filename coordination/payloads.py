@@ -3,6 +3,8 @@
 One function per thing, so an event applied to a snapshot gives exactly what a fresh snapshot shows.
 """
 
+from datetime import datetime
+
 from django.utils import timezone
 
 from coordination.models import Alert, ChatMessage, Shift, SituationNote
@@ -14,10 +16,14 @@ def iso(value) -> str | None:
 
 
 def _coords(point) -> dict:
-    # Rounded to ~1 m: more digits are noise from the device and cost bytes on every frame.
     if point is None:
         return {"lat": None, "lon": None}
-    return {"lat": round(point.y, 6), "lon": round(point.x, 6)}
+    return _rounded(point.y, point.x)
+
+
+def _rounded(lat: float, lon: float) -> dict:
+    # Rounded to ~1 m: more digits are noise from the device and cost bytes on every frame.
+    return {"lat": round(lat, 6), "lon": round(lon, 6)}
 
 
 def shift_payload(shift: Shift) -> dict:
@@ -86,7 +92,15 @@ def chat_channel_name(message: ChatMessage) -> str:
 
 
 def team_position_payload(
-    *, team_id: int, team_name: str, short: str, shift_id: int, lat, lon, accuracy, recorded_at
+    *,
+    team_id: int,
+    team_name: str,
+    short: str,
+    shift_id: int,
+    lat: float,
+    lon: float,
+    accuracy: float | None,
+    recorded_at: datetime,
 ) -> dict:
     """The latest position of one team on shift, as duty's map draws it."""
     return {
@@ -95,8 +109,7 @@ def team_position_payload(
         "short": short,
         "shift": shift_id,
         # No status: it has its own events, and a batch read before a status change would undo it.
-        "lat": round(lat, 6),
-        "lon": round(lon, 6),
+        **_rounded(lat, lon),
         "accuracy": accuracy,
         "recorded_at": iso(recorded_at),
     }

@@ -222,9 +222,7 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
             client_id = clean_client_id(report.client_id)
             if client_id is None:
                 raise Invalid(_("id krävs."), field="id")
-            if report.lat is None and report.lon is None:
-                raise Invalid(_("lat och lon krävs."), field="lat")
-            point = lat_lon(report.lat, report.lon)
+            coords = lat_lon(report.lat, report.lon)
             accuracy = None if report.accuracy is None else number(report.accuracy, "accuracy")
             if accuracy is not None and not 0 <= accuracy <= 100_000:
                 raise Invalid(_("accuracy måste ligga mellan 0 och 100000 meter."), field="accuracy")
@@ -232,7 +230,7 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
         except ServiceError as error:
             results[index] = PositionOut(client_id=str(report.client_id), error=error)
             continue
-        valid.append((index, report, point, accuracy, recorded_at))
+        valid.append((index, report, coords, accuracy, recorded_at))
 
     # Two queries for the shifts of every sender: their teams, then those teams' active shifts.
     user_ids = {report.user_id for _, report, *_ in valid}
@@ -255,7 +253,7 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
             shift_of[user_id] = shift  # the latest started wins
 
     rows = []
-    for index, report, point, accuracy, recorded_at in valid:
+    for index, report, coords, accuracy, recorded_at in valid:
         shift = shift_of.get(report.user_id)
         if shift is None or recorded_at < shift.started_at - MAX_CLOCK_SKEW:
             # Privacy: a position exists only during a shift.
@@ -264,7 +262,7 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
                 error=_outside_shift(),
             )
             continue
-        rows.append((index, report, point, accuracy, recorded_at, shift))
+        rows.append((index, report, coords, accuracy, recorded_at, shift))
 
     if rows:
         with transaction.atomic():
@@ -276,14 +274,14 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
                     results[index] = PositionOut(client_id=report.client_id, error=_outside_shift())
             rows = [row for row in rows if row[5].pk in active]
             seqs, inserted = _insert_positions(rows, received_at=now) if rows else ({}, set())
-            moved: dict[int, Shift] = {}
-            for index, report, _point, _accuracy, _recorded_at, shift in rows:
+            moved: set[int] = set()
+            for index, report, _coords, _accuracy, _recorded_at, shift in rows:
                 results[index] = PositionOut(client_id=report.client_id, seq=seqs[(report.user_id, report.client_id)])
                 if (report.user_id, report.client_id) in inserted:
-                    moved[shift.pk] = shift
+                    moved.add(shift.pk)
             # A retry moves nobody; a late queued position must not move the team back on the map:
             # each moved team's newest position comes from the stored latest positions of its members.
-            teams = list(team_latest_positions(shift_ids=set(moved)).values())
+            teams = list(team_latest_positions(shift_ids=moved).values())
             if teams:
                 # Every flush reaches the duty map; field devices get the slower field tick instead
                 # (field_positions_refresh): sending every flush to every device grows with devices².

@@ -85,7 +85,8 @@ class PositionStream:
             [SWEEP_EVERY_S, delivery.sweep, loop.time()],
         ]
         while True:
-            await asyncio.sleep(max(0.0, min(last + every for every, _, last in ticks) - loop.time()))
+            # At least 0.1 s: a period of 0 (tests set one) must not spin the loop.
+            await asyncio.sleep(max(0.1, min(last + every for every, _, last in ticks) - loop.time()))
             for tick in ticks:
                 every, refresh, last = tick
                 if loop.time() - last >= every:

@@ -30,22 +30,22 @@ def number(value, field: str) -> float:
     return number
 
 
-def point_from(lat, lon, *, required: bool = False) -> Point | None:
+def point_from(lat, lon) -> Point | None:
     """A WGS84 point from lat/lon, or None when both are absent; raise Invalid on anything else."""
     if lat is None and lon is None:
-        if required:
-            raise Invalid(_("lat och lon krävs."), field="lat")
         return None
     lat_f, lon_f = lat_lon(lat, lon)
     return Point(lon_f, lat_f, srid=4326)
 
 
 def lat_lon(lat, lon) -> tuple[float, float]:
-    """lat and lon as floats within WGS84's range; raise Invalid naming the field that is not.
+    """lat and lon (both required) as floats within WGS84's range; raise Invalid naming the field.
 
     No geometry object: the position stream checks every report with this and hands the numbers
     straight to the database.
     """
+    if lat is None and lon is None:
+        raise Invalid(_("lat och lon krävs."), field="lat")
     if lat is None or lon is None:
         raise Invalid(_("Ange både lat och lon."), field="lat" if lat is None else "lon")
     lat_f, lon_f = number(lat, "lat"), number(lon, "lon")

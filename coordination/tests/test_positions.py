@@ -241,6 +241,17 @@ def test_the_latest_positions_can_be_read_for_some_shifts_only(world, now):
         centrum.team_id: team_data(centrum, lat=58.3, lon=11.3, accuracy=4.0, recorded_at=now)
     }
     assert list(selectors.team_latest_positions()) == sorted([hamnen.team_id, centrum.team_id])
+    assert selectors.team_latest_positions(shift_ids=set()) == {}
+
+
+def test_a_team_whose_shift_has_ended_has_no_latest_position(world, now):
+    hamnen = out_on_shift(world.harbour_team, world.alice)
+    services.position_record(user=world.alice, client_id="a1", lat=58.2, lon=11.2, recorded_at=now)
+    # Ended behind the service's back: the stored latest position is still there, and not shown.
+    Shift.objects.filter(pk=hamnen.pk).update(ended_at=timezone.now())
+
+    assert LatestPosition.objects.filter(shift=hamnen).exists()
+    assert selectors.team_latest_positions() == {}
 
 
 # --- retries ----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from coordination.validation import (
     clean_client_id,
     clean_recorded_at,
     clean_text,
+    lat_lon,
     number,
     point_from,
 )
@@ -54,7 +55,7 @@ def test_anything_else_is_not_a_number(value, message):
     assert refusal(number, value, "lat") == ("lat", message)
 
 
-# --- point_from -------------------------------------------------------------------------------------
+# --- point_from and lat_lon -------------------------------------------------------------------------
 
 
 def test_a_point_is_lon_lat_in_wgs84():
@@ -63,9 +64,10 @@ def test_a_point_is_lon_lat_in_wgs84():
     assert point == Point(11.4412, 58.2755, srid=4326)
 
 
-def test_no_point_is_none_unless_required():
+def test_no_point_is_none_but_a_position_needs_both():
     assert point_from(None, None) is None
-    assert refusal(point_from, None, None, required=True) == ("lat", "lat och lon krävs.")
+    assert refusal(lat_lon, None, None) == ("lat", "lat och lon krävs.")
+    assert lat_lon(58.2755, 11) == (58.2755, 11.0)
 
 
 @pytest.mark.parametrize(
@@ -82,8 +84,9 @@ def test_no_point_is_none_unless_required():
         ("x", 11.4, "lat", "lat måste vara ett tal."),
     ],
 )
-def test_a_point_outside_the_globe_or_half_given_is_refused(lat, lon, field, message):
-    assert refusal(point_from, lat, lon) == (field, message)
+@pytest.mark.parametrize("check", [point_from, lat_lon])
+def test_a_point_outside_the_globe_or_half_given_is_refused(check, lat, lon, field, message):
+    assert refusal(check, lat, lon) == (field, message)
 
 
 @pytest.mark.parametrize(("lat", "lon"), [(90, 180), (-90, -180), (0, 0)])
