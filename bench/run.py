@@ -455,6 +455,14 @@ def best_under_1s(results: list[dict], variant: str, *, asgi: str = "daphne") ->
     return max(ok, key=lambda r: r["positions_per_s_sustained"], default=None)
 
 
+def limited(results: list[dict], variant: str, asgi: str, best: dict) -> bool:
+    """Whether `variant` also ran at more devices than its best and missed there: the best is its limit."""
+    return any(
+        r["variant"] == variant and r["asgi"] == asgi and r["servers"] == 1 and r["devices"] > best["devices"]
+        for r in results
+    )
+
+
 def report(results: list[dict], name: str, meta: dict) -> None:
     print("\n" + HEADER + "\n" + RULE)
     for r in results:
@@ -485,11 +493,13 @@ def report(results: list[dict], name: str, meta: dict) -> None:
             else:
                 print(f"{variant}: no run on one {asgi} reached p99 < 1 s with 0 lost")
         ours, naive = capacity.get(f"batched/{asgi}"), capacity.get(f"naive/{asgi}")
-        if ours and naive:
+        if ours and naive and all(limited(results, v, asgi, c) for v, c in (("batched", ours), ("naive", naive))):
             print(
                 f"capacity ratio ours/naive on one {asgi} (each at its own p99 < 1 s): "
                 f"x{ours['positions_per_s'] / naive['positions_per_s']:.1f}"
             )
+        elif ours and naive:
+            print(f"capacity ratio on one {asgi}: not bracketed (a variant held every load tried)")
     path = RESULTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps({"meta": meta, "results": results, "ratios": rs, "capacity": capacity}, indent=1))
     (RESULTS / f"{name}-latest.json").write_text(path.read_text())
