@@ -83,6 +83,20 @@ M_PER_DEG_LAT = 111_320.0
 M_PER_DEG_LON = 111_320.0 * 0.5255  # cos(58.27°)
 
 
+async def open_socket(url: str, token: str, head: int):
+    """A WebSocket signed in with a device token that has said hello; raises when refused."""
+    ws = await connect(
+        url,
+        additional_headers={"Authorization": f"Bearer {token}"},
+        max_size=None,
+        compression=None,
+        ping_interval=None,
+        open_timeout=30,
+    )
+    await ws.send(orjson.dumps({"type": "hello", "last_seq": head}).decode())
+    return ws
+
+
 class TeamWalk:
     """Where a team is: a centre that walks at ~1.2 m/s with a slowly turning heading, inside BOX."""
 
@@ -152,20 +166,11 @@ class Device:
 
     async def open(self) -> bool:
         try:
-            self.ws = await connect(
-                self.url,
-                additional_headers={"Authorization": f"Bearer {self.token}"},
-                max_size=None,
-                compression=None,
-                ping_interval=None,
-                open_timeout=30,
-            )
-            await self.ws.send(orjson.dumps({"type": "hello", "last_seq": self.plan["head"]}).decode())
+            self.ws = await open_socket(self.url, self.token, self.plan["head"])
         except Exception as error:  # noqa: BLE001 - a refused or timed-out handshake is counted, not fatal
             self.stats.connect_failures += 1
-            self.stats.connect_errors[type(error).__name__ + ": " + str(error)[:80]] = (
-                self.stats.connect_errors.get(type(error).__name__ + ": " + str(error)[:80], 0) + 1
-            )
+            reason = type(error).__name__ + ": " + str(error)[:80]
+            self.stats.connect_errors[reason] = self.stats.connect_errors.get(reason, 0) + 1
             self.ws = None
             return False
         return True
@@ -317,15 +322,7 @@ class Viewer:
 
     async def open(self) -> bool:
         try:
-            self.ws = await connect(
-                self.url,
-                additional_headers={"Authorization": f"Bearer {self.token}"},
-                max_size=None,
-                compression=None,
-                ping_interval=None,
-                open_timeout=30,
-            )
-            await self.ws.send(orjson.dumps({"type": "hello", "last_seq": self.plan["head"]}).decode())
+            self.ws = await open_socket(self.url, self.token, self.plan["head"])
         except Exception:  # noqa: BLE001 - a refused or timed-out handshake is counted, not fatal
             self.failed = True
             self.stayed = False

@@ -131,8 +131,11 @@ def evening(world):
     services.field_positions_refresh()
 
 
-@pytest.mark.parametrize("person", ["dana", "frida", "alice", None])
-def test_the_snapshot_at_n_plus_events_after_n_equals_the_snapshot_now(world, person):
+def evening_seen_by(world, person: str | None):
+    """(snapshot loaded, replay after it, snapshot now, public only) for one viewer over an evening.
+
+    Shared with tests/browser/test_live_rules.py, which applies the same replay with live.js.
+    """
     # An evening already under way when the client loads its snapshot.
     services.shift_start(user=world.bob, client_id=new_id())
     services.position_record(user=world.bob, client_id=new_id(), lat=58.28, lon=11.44, recorded_at=timezone.now())
@@ -147,12 +150,17 @@ def test_the_snapshot_at_n_plus_events_after_n_equals_the_snapshot_now(world, pe
 
     viewer = access.viewer_for(user)  # alice's team went out again meanwhile
     replay = selectors.events_after(viewer=viewer, after=before["seq"])
+    return before, replay, selectors.live_snapshot(viewer=viewer), public_only
+
+
+@pytest.mark.parametrize("person", ["dana", "frida", "alice", None])
+def test_the_snapshot_at_n_plus_events_after_n_equals_the_snapshot_now(world, person):
+    before, replay, after, public_only = evening_seen_by(world, person)
     assert not replay.resync
     features = copy.deepcopy(by_id(before))
     for event in replay.events:
         frame = {"kind": event.kind, "data": copy.deepcopy(event.data), "seq": event.seq}
         apply_event(features, frame, public_only=public_only)
-    after = selectors.live_snapshot(viewer=viewer)
     assert by_id(after) != by_id(before)  # the evening changed what this viewer sees
     assert features == by_id(after)
     assert after["seq"] == replay.head

@@ -7,11 +7,8 @@ The zulip-style check of coordination/tests/test_snapshot_events.py, run through
 import copy
 
 import pytest
-from django.utils import timezone
 
-from coordination import access, selectors, services
-from coordination.tests.sockets import new_id
-from coordination.tests.test_snapshot_events import by_id, evening
+from coordination.tests.test_snapshot_events import by_id, evening_seen_by
 from tests.browser.conftest import off_loop
 
 APPLY = """
@@ -26,19 +23,9 @@ async ([snapshot, events, publicOnly]) => {
 
 def before_and_after(world, person):
     """The snapshot a viewer loaded, the events they were sent since, and the snapshot now."""
-    services.shift_start(user=world.bob, client_id=new_id())
-    services.position_record(user=world.bob, client_id=new_id(), lat=58.28, lon=11.44, recorded_at=timezone.now())
-    services.coverage_refresh()
-    user = getattr(world, person) if person else None
-    viewer = access.viewer_for(user)
-    before = selectors.live_snapshot(viewer=viewer)
-    public_only = not access.may_read_live(viewer)
-    services.shift_end(user=world.bob)
-    evening(world)
-    viewer = access.viewer_for(user)
-    replay = selectors.events_after(viewer=viewer, after=before["seq"])
+    before, replay, after, public_only = evening_seen_by(world, person)
     events = [{"type": "event", "seq": e.seq, "kind": e.kind, "data": copy.deepcopy(e.data)} for e in replay.events]
-    return before, events, selectors.live_snapshot(viewer=viewer), public_only
+    return before, events, after, public_only
 
 
 @pytest.mark.parametrize("person", ["dana", "frida", "alice", None])
