@@ -8,8 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # /api/... and /track/...: the REST API, feeds and phone-tracker endpoints.
     path("", include("coordination.api.urls")),
-    # /falt/, /jour/, login and logout: the staff screens.
+    # / and /forening/: the public map and the association page; /falt/, /jour/, login: staff screens.
     path("", include("coordination.urls")),
-    # / and /forening/: the public map and the association page.
-    path("", include("maps.urls")),
 ]

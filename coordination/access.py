@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from coordination.audience import CHAT_EVERYONE, FIELD, OPS, PUBLIC, STAFF, Audience, Scope
+from coordination.kinds import KINDS
 from coordination.models import Membership, Role, Shift, Team
 from maps.models import Activity
 
@@ -78,42 +80,61 @@ def viewer_for(user) -> Viewer:
 # --- seeing -------------------------------------------------------------------------------------
 
 
-def may_see(viewer: Viewer, audience: str) -> bool:
-    """May `viewer` receive an event addressed to `audience` (see Event.audience)?"""
-    if audience == "public":
-        return True
-    if audience == "ops":
-        # Positions at every flush: the duty map and the partner. Field devices get "field".
-        return viewer.is_duty or viewer.is_partner
-    if audience == "field":
-        # Team positions at the slower field tick, for field members out tonight.
-        return viewer.on_duty
-    if viewer.is_duty:
-        return True
-    if audience == "staff":
-        # Staff positions, notes and alerts: partner reads everything live; field only while out.
-        return viewer.is_partner or viewer.on_duty
-    if audience == "chat.everyone":
-        return viewer.on_duty
-    kind, _, target = audience.removeprefix("chat.").partition(".")
-    # isdigit() alone admits "²", which int() refuses; only "chat.<kind>.<ascii digits>" is an audience.
-    if not audience.startswith("chat.") or not (target.isascii() and target.isdigit()):
-        return False
-    if kind == "team":
-        return viewer.is_field and int(target) in viewer.team_ids
-    if kind == "area":
-        return viewer.on_duty and int(target) in viewer.duty_area_ids
+def may_see(viewer: Viewer, audience: Audience | str) -> bool:
+    """May `viewer` receive an event addressed to `audience`?"""
+    if isinstance(audience, str):
+        try:
+            audience = Audience.parse(audience)
+        except ValueError:
+            return False
+    match audience.scope:
+        case Scope.PUBLIC:
+            return True
+        case Scope.OPS:
+            # Positions at every flush: the duty map and the partner. Field devices get "field".
+            return viewer.is_duty or viewer.is_partner
+        case Scope.FIELD:
+            # Team positions at the slower field tick, for field members out tonight.
+            return viewer.on_duty
+        case Scope.STAFF:
+            # Staff positions, notes and alerts: partner reads everything live; field only while out.
+            return viewer.is_duty or viewer.is_partner or viewer.on_duty
+        case Scope.CHAT_EVERYONE:
+            return viewer.is_duty or viewer.on_duty
+        case Scope.CHAT_TEAM:
+            return viewer.is_duty or (viewer.is_field and audience.target in viewer.team_ids)
+        case Scope.CHAT_AREA:
+            return viewer.is_duty or (viewer.on_duty and audience.target in viewer.duty_area_ids)
     return False
 
 
-def may_see_event(viewer: Viewer, *, audience: str, kind: str, data: dict) -> bool:
-    """may_see, plus: a team's field members always hear their own shift start and end.
+def hears_own_team(viewer: Viewer, *, kind: str, team: object) -> bool:
+    """A team's field members always hear their own shift start and end (kinds.Kind.team_hears_own).
 
     Once their shift has ended they are no longer on duty, but their phones must learn it ended.
     """
-    if kind == "shift" and viewer.is_field and data.get("team") in viewer.team_ids:
-        return True
-    return may_see(viewer, audience)
+    spec = KINDS.get(kind)
+    return spec is not None and spec.team_hears_own and viewer.is_field and team in viewer.team_ids
+
+
+def may_see_event(viewer: Viewer, *, audience: Audience | str, kind: str, data: dict) -> bool:
+    """may_see, plus the own-team exception of hears_own_team."""
+    return hears_own_team(viewer, kind=kind, team=data.get("team")) or may_see(viewer, audience)
+
+
+def visible_audiences(viewer: Viewer) -> list[Audience]:
+    """Every audience may_see allows `viewer`, for a viewer who is not duty (duty sees every one)."""
+    audiences = [PUBLIC]
+    if viewer.is_partner or viewer.on_duty:
+        audiences.append(STAFF)
+    if viewer.is_partner:
+        audiences.append(OPS)
+    if viewer.on_duty:
+        audiences += [FIELD, CHAT_EVERYONE]
+        audiences += [Audience(Scope.CHAT_AREA, a) for a in sorted(viewer.duty_area_ids)]
+    if viewer.is_field:
+        audiences += [Audience(Scope.CHAT_TEAM, t) for t in sorted(viewer.team_ids)]
+    return audiences
 
 
 def visible_events(viewer: Viewer) -> Q:
@@ -124,18 +145,10 @@ def visible_events(viewer: Viewer) -> Q:
     """
     if viewer.is_duty:
         return Q()
-    audiences = ["public"]
-    if viewer.is_partner or viewer.on_duty:
-        audiences.append("staff")
-    if viewer.is_partner:
-        audiences.append("ops")
-    if viewer.on_duty:
-        audiences += ["field", "chat.everyone", *(f"chat.area.{a}" for a in viewer.duty_area_ids)]
-    if viewer.is_field:
-        audiences += [f"chat.team.{t}" for t in viewer.team_ids]
-    visible = Q(audience__in=audiences)
+    visible = Q(audience__in=[str(a) for a in visible_audiences(viewer)])
     if viewer.is_field and viewer.team_ids:
-        visible |= Q(kind="shift", data__team__in=sorted(viewer.team_ids))
+        own = [name for name, spec in KINDS.items() if spec.team_hears_own]
+        visible |= Q(kind__in=own, data__team__in=sorted(viewer.team_ids))
     return visible
 
 
@@ -151,7 +164,7 @@ def may_connect_ops(viewer: Viewer) -> bool:
 
 def may_read_live(viewer: Viewer) -> bool:
     """The live staff picture (positions, notes, alerts) over HTTP or socket."""
-    return may_see(viewer, "staff")
+    return may_see(viewer, STAFF)
 
 
 def may_read_reports(viewer: Viewer) -> bool:
@@ -185,9 +198,9 @@ def may_acknowledge(viewer: Viewer) -> bool:
     return viewer.is_duty
 
 
-def may_chat(viewer: Viewer, audience: str) -> bool:
+def may_chat(viewer: Viewer, to: Audience) -> bool:
     """Writing to a channel needs the right to read it; partners never chat."""
-    return (viewer.is_duty or viewer.is_field) and may_see(viewer, audience)
+    return (viewer.is_duty or viewer.is_field) and may_see(viewer, to)
 
 
 def manageable_organizations(viewer: Viewer) -> Q:

@@ -6,9 +6,9 @@ accept() when the user may not connect, and it never raises on bad input.
 """
 
 import asyncio
+import functools
 import logging
 import time
-from datetime import datetime
 
 import orjson
 from channels.consumer import get_handler_name
@@ -20,7 +20,10 @@ from django.utils.translation import gettext as _
 from coordination import access, delivery, groups, selectors, services
 from coordination.errors import Invalid, NotSaved, RateLimited, ServiceError, TooLarge
 from coordination.events import event_frame
+from coordination.inbound import FRAMES, Frame, Socket
+from coordination.kinds import KINDS
 from coordination.stream import stream
+from coordination.validation import clean_id
 
 log = logging.getLogger(__name__)
 
@@ -52,33 +55,11 @@ class TokenBucket:
         return True
 
 
-def _require(frame: dict, name: str, kinds: type | tuple[type, ...], *, optional: bool = False):
-    """frame[name] checked against `kinds`; raise Invalid naming the field."""
-    if name not in frame or frame[name] is None:
-        if optional:
-            return None
-        raise Invalid(_("Fältet %(field)s saknas.") % {"field": name}, field=name)
-    value = frame[name]
-    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
-        raise Invalid(_("Fältet %(field)s har fel typ.") % {"field": name}, field=name)
-    if not isinstance(value, kinds):
-        raise Invalid(_("Fältet %(field)s har fel typ.") % {"field": name}, field=name)
-    return value
-
-
-def _timestamp(frame: dict, name: str) -> datetime:
-    value = _require(frame, name, str)
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise Invalid(_("%(field)s måste vara en ISO 8601-tidpunkt.") % {"field": name}, field=name) from None
-
-
 class BaseConsumer(AsyncWebsocketConsumer):
     """Connect/refuse, hello and replay, in-order forwarding with gap repair, limits and errors."""
 
-    # Frame type -> handler method name; each subclass lists what its audience may send.
-    handlers: dict[str, str] = {}
+    # The frames this socket stores through a service (coordination.inbound); hello is the base's.
+    socket: Socket | None = None
 
     def may_connect(self, viewer: access.Viewer) -> bool:
         raise NotImplementedError
@@ -163,12 +144,12 @@ class BaseConsumer(AsyncWebsocketConsumer):
             kind = frame.get("type")
             if not isinstance(kind, str):
                 raise Invalid(_("Fältet type saknas."), field="type")
-            handler = self.handlers.get(kind)
+            handler = self.handler_for(kind)
             if handler is None:
                 raise Invalid(_("Okänd typ %(type)s för den här anslutningen.") % {"type": kind[:40]}, field="type")
             if kind != "hello" and frame_id is None:
                 raise Invalid(_("Fältet id saknas (ett UUID som klienten skapar)."), field="id")
-            await getattr(self, handler)(frame)
+            await handler(frame)
         except ServiceError as error:
             await self.send_error(frame_id, error)
         except Exception:
@@ -184,21 +165,27 @@ class BaseConsumer(AsyncWebsocketConsumer):
     async def send_ack(self, frame_id: str, seq: int) -> None:
         await self.send(text_data=_frame(type="ack", id=frame_id, seq=seq))
 
-    async def write(self, frame: dict, service, **kwargs) -> None:
-        """Call a service function in the database thread and ack with the stored event's seq."""
-        event = await database_sync_to_async(service)(user=self.user, client_id=frame["id"], **kwargs)
-        await self.send_ack(frame["id"], event.seq)
+    def handler_for(self, kind: str):
+        """The coroutine that answers a frame of `kind` on this socket, or None."""
+        if kind == "hello":
+            return self.on_hello
+        inbound = FRAMES.get(kind)
+        if inbound is None or self.socket not in inbound.sockets:
+            return None
+        return lambda frame: self.write(frame, inbound)
 
-    async def on_chat(self, frame: dict) -> None:
-        """Field and duty sockets list it in their handlers; chat_send decides who may write where."""
-        await self.write(
-            frame, services.chat_send, channel=_require(frame, "channel", str), text=_require(frame, "text", str)
-        )
+    async def write(self, frame: dict, inbound: Frame) -> None:
+        """Store the frame through its service in the database thread; ack with the stored event's seq."""
+        call = functools.partial(inbound.service, user=self.user, client_id=frame["id"], **inbound.kwargs(frame))
+        event = await database_sync_to_async(call)()
+        await self.send_ack(frame["id"], event.seq)
+        if inbound.rejoin:
+            await self.refresh_viewer()
 
     # --- hello and replay -------------------------------------------------------------------------
 
     async def on_hello(self, frame: dict) -> None:
-        last_seq = _require(frame, "last_seq", int)
+        last_seq = clean_id(frame.get("last_seq"), field="last_seq", message=_("last_seq måste vara ett heltal."))
         async with self.lock:
             # A hello is a fresh start: shifts may have started or ended while this socket was away.
             await self.refresh_viewer()
@@ -244,11 +231,14 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
     async def _deliver(self, *, audience: str, seq: int, kind: str, frame: str) -> None:
         self.known[audience] = seq
-        data = orjson.loads(frame)["data"] if kind == "shift" else {}
-        if kind == "shift" and data["team"] in self.viewer.team_ids:
+        spec = KINDS.get(kind)
+        # Only kinds a team hears about itself need their data read here (most frames go out as they came).
+        team = orjson.loads(frame)["data"].get("team") if spec and spec.team_hears_own else None
+        if access.hears_own_team(self.viewer, kind=kind, team=team):
             # A shift of one of my teams started or ended: what I may see and which groups I need changed.
             await self.refresh_viewer()
-        if access.may_see_event(self.viewer, audience=audience, kind=kind, data=data):
+            await self.send(text_data=frame)
+        elif access.may_see(self.viewer, audience):
             await self.send(text_data=frame)
 
     async def refresh_viewer(self) -> None:
@@ -260,16 +250,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
 class FieldConsumer(BaseConsumer):
     """/ws/field/: field members. Their shift, positions, notes, alerts and chat."""
 
-    handlers = {
-        "hello": "on_hello",
-        "shift_start": "on_shift_start",
-        "shift_end": "on_shift_end",
-        "position": "on_position",
-        "status": "on_status",
-        "note": "on_note",
-        "alert": "on_alert",
-        "chat": "on_chat",
-    }
+    socket = Socket.FIELD
 
     def may_connect(self, viewer: access.Viewer) -> bool:
         return access.may_connect_field(viewer)
@@ -281,48 +262,18 @@ class FieldConsumer(BaseConsumer):
             *(groups.group_name("area", a) for a in viewer.duty_area_ids),
         ]
 
-    async def on_shift_start(self, frame: dict) -> None:
-        areas = _require(frame, "areas", list, optional=True) or []
-        team = _require(frame, "team", int, optional=True)
-        await self.write(frame, services.shift_start, team_id=team, area_ids=areas)
-        await self.refresh_viewer()
-
-    async def on_shift_end(self, frame: dict) -> None:
-        await self.write(frame, services.shift_end)
-        await self.refresh_viewer()
-
-    async def on_status(self, frame: dict) -> None:
-        await self.write(frame, services.shift_status_set, status=_require(frame, "status", str))
-
-    async def on_note(self, frame: dict) -> None:
-        await self.write(
-            frame,
-            services.note_create,
-            category=_require(frame, "category", str),
-            severity=_require(frame, "severity", int, optional=True),
-            text=_require(frame, "text", str, optional=True) or "",
-            lat=_require(frame, "lat", (int, float), optional=True),
-            lon=_require(frame, "lon", (int, float), optional=True),
-            youth_count=_require(frame, "youth_count", int, optional=True),
-        )
-
-    async def on_alert(self, frame: dict) -> None:
-        await self.write(
-            frame,
-            services.alert_raise,
-            text=_require(frame, "text", str, optional=True) or "",
-            lat=_require(frame, "lat", (int, float), optional=True),
-            lon=_require(frame, "lon", (int, float), optional=True),
-        )
+    def handler_for(self, kind: str):
+        # Positions are the high-rate stream: batched by coordination.stream, not one service call each.
+        return self.on_position if kind == "position" else super().handler_for(kind)
 
     async def on_position(self, frame: dict) -> None:
         report = services.PositionIn(
             user_id=self.user.pk,
             client_id=frame["id"],
-            lat=_require(frame, "lat", (int, float)),
-            lon=_require(frame, "lon", (int, float)),
-            accuracy=_require(frame, "accuracy", (int, float), optional=True),
-            recorded_at=_timestamp(frame, "recorded_at"),
+            lat=frame.get("lat"),
+            lon=frame.get("lon"),
+            accuracy=frame.get("accuracy"),
+            recorded_at=frame.get("recorded_at"),
         )
         if settings.POSITION_PIPELINE == "naive":
             # The bench's peer: one transaction and one group send per position.
@@ -347,13 +298,7 @@ class FieldConsumer(BaseConsumer):
 class OpsConsumer(BaseConsumer):
     """/ws/ops/: the duty officer (acknowledges, messages) and the partner (reads only)."""
 
-    handlers = {
-        "hello": "on_hello",
-        "ack_note": "on_ack_note",
-        "ack_alert": "on_ack_alert",
-        "chat": "on_chat",
-        "resolve_alert": "on_resolve_alert",
-    }
+    socket = Socket.OPS
 
     def may_connect(self, viewer: access.Viewer) -> bool:
         return access.may_connect_ops(viewer)
@@ -361,20 +306,9 @@ class OpsConsumer(BaseConsumer):
     def groups_for(self, viewer: access.Viewer) -> list[str]:
         return [groups.OPS, groups.DUTY] if viewer.is_duty else [groups.OPS]
 
-    async def on_ack_note(self, frame: dict) -> None:
-        await self.write(frame, services.note_acknowledge, note_id=_require(frame, "note", int))
-
-    async def on_ack_alert(self, frame: dict) -> None:
-        await self.write(frame, services.alert_acknowledge, alert_id=_require(frame, "alert", int))
-
-    async def on_resolve_alert(self, frame: dict) -> None:
-        await self.write(frame, services.alert_resolve, alert_id=_require(frame, "alert", int))
-
 
 class PublicConsumer(BaseConsumer):
     """/ws/public/: anyone. Public activities and adults per area, nothing else."""
-
-    handlers = {"hello": "on_hello"}
 
     def may_connect(self, viewer: access.Viewer) -> bool:
         return True

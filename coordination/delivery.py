@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from coordination.audience import Audience
 from coordination.events import publish
-from coordination.groups import groups_for_audience
 from coordination.models import Event
 
 # An event younger than this may still be on its way through the layer: not yet a loss.
@@ -59,7 +59,7 @@ def sweep() -> list[int]:
         if event.seq not in _received:
             if event.created_at > fresh:
                 break  # may still be on its way; the next sweep looks again
-            if any(_local_groups.get(group) for group in groups_for_audience(event.audience)):
+            if any(_local_groups.get(group) for group in Audience.parse(event.audience).groups()):
                 publish(event)
                 republished.append(event.seq)
         _swept_to = event.seq

@@ -13,8 +13,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from coordination.audience import Audience
 from coordination.errors import ServiceError
-from coordination.groups import groups_for_audience
+from coordination.kinds import Kind
 from coordination.models import Event
 
 log = logging.getLogger(__name__)
@@ -24,15 +25,23 @@ log = logging.getLogger(__name__)
 EVENT_ORDER_LOCK = 0x6E61727661726F  # "narvaro"
 
 
-def event_append(*, kind: str, audience: str, data: dict, author=None, client_id: str | None = None) -> Event:
-    """Insert an Event in the current transaction and publish it once the transaction commits."""
+def event_append(*, kind: Kind, audience: Audience, data: dict, author=None, client_id: str | None = None) -> Event:
+    """Insert an Event in the current transaction and publish it once the transaction commits.
+
+    The kind's declaration (coordination.kinds) must allow `audience` and name exactly `data`'s keys.
+    """
     assert transaction.get_connection().in_atomic_block, "event_append needs the writer's transaction"
-    groups_for_audience(audience)  # fail before writing on an audience no one can receive
+    # Programming errors, refused before anything is written (they would reach clients that cannot read them).
+    if audience.scope not in kind.scopes:
+        raise ValueError(f"{kind} is not sent to {audience}")
+    if set(data) != kind.fields:
+        raise ValueError(f"{kind} data differs from its declaration in {sorted(set(data) ^ kind.fields)}")
+    audience = str(audience)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
     # The previous event of the same audience lets a consumer notice a message the layer lost.
     prev = Event.objects.filter(audience=audience).aggregate(prev=Max("seq"))["prev"] or 0
-    event = Event.objects.create(kind=kind, audience=audience, data=data, author=author, client_id=client_id)
+    event = Event.objects.create(kind=kind.name, audience=audience, data=data, author=author, client_id=client_id)
     event.prev = prev
     transaction.on_commit(lambda: publish(event))
     return event
@@ -67,7 +76,7 @@ def publish(event: Event) -> None:
     """Send `event` to the groups of its audience. Never raises: the event log is the truth."""
     layer = get_channel_layer()
     message = layer_message(event)
-    for group in groups_for_audience(event.audience):
+    for group in Audience.parse(event.audience).groups():
         try:
             async_to_sync(layer.group_send)(group, message)
         except Exception:

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coordination import kinds
+
 # One PostgreSQL sequence numbers every event and position: one total order per deployment.
 SEQ_NAME = "narvaro_seq"
 
@@ -268,9 +270,8 @@ class Event(models.Model):
     """The ordered log of everything that was broadcast; clients replay from it by seq."""
 
     seq = models.BigIntegerField(primary_key=True, db_default=NextSeq(), editable=False)
-    kind = models.CharField(max_length=30)
-    # Who may see it, as coordination.audience understands it: "public", "staff", "chat.everyone",
-    # "chat.team.<id>", "chat.area.<id>".
+    kind = models.CharField(max_length=30, choices=kinds.choices)
+    # Who may see it: the text form of a coordination.audience.Audience ("staff", "chat.team.3").
     audience = models.CharField(max_length=40)
     data = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)

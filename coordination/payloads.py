@@ -8,6 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from coordination.models import Alert, ChatMessage, Shift, SituationNote
+from maps.models import Activity
 
 
 def iso(value) -> str | None:
@@ -112,4 +113,28 @@ def team_position_payload(
         **_rounded(lat, lon),
         "accuracy": accuracy,
         "recorded_at": iso(recorded_at),
+    }
+
+
+def activity_payload(activity: Activity) -> dict:
+    """The event data and feature properties of an activity (public fields only)."""
+    location = activity.location
+    return {
+        "id": activity.pk,
+        "title": activity.title,
+        "description": activity.description,
+        "organization": activity.organization_id,
+        "organization_name": activity.organization.name,
+        "place": activity.place_id,
+        "place_name": activity.place.name if activity.place_id else "",
+        "lat": round(location.y, 6) if location else None,
+        "lon": round(location.x, 6) if location else None,
+        "starts_at": iso(activity.starts_at),
+        "ends_at": iso(activity.ends_at),
+        "weekly": activity.weekly,
+        "repeat_until": activity.repeat_until.isoformat() if activity.repeat_until else None,
+        "visibility": activity.visibility,
+        "status": activity.status,
+        "age_group": activity.age_group,
+        "contact": activity.contact,
     }

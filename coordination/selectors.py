@@ -9,11 +9,12 @@ from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from coordination import access
+from coordination import access, kinds
+from coordination.activity_features import ActivityFeatureSerializer
+from coordination.audience import FIELD, OPS
 from coordination.models import Alert, Event, PresenceDay, Shift, SituationNote
 from coordination.payloads import alert_payload, note_payload, shift_payload, team_position_payload
 from maps.models import Activity, Area
-from maps.serializers import ActivityFeatureSerializer
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def team_latest_positions(*, shift_ids: set[int] | None = None) -> dict[int, dic
 
 def published_field_positions(*, head: int) -> dict[int, dict]:
     """Team positions as the newest field tick at or below `head` sent them (what field devices hold)."""
-    last = Event.objects.filter(kind="positions", audience="field", seq__lte=head).order_by("-seq").first()
+    last = Event.objects.filter(kind=kinds.POSITIONS.name, audience=str(FIELD), seq__lte=head).order_by("-seq").first()
     return {team["team"]: team for team in last.data["teams"]} if last else {}
 
 
@@ -180,7 +181,7 @@ def published_coverage(*, head: int) -> dict[int, int]:
     Clients change counts only on coverage events, so the snapshot must agree with the last one:
     a live count that differs from it would stay on a screen until the next change.
     """
-    last = Event.objects.filter(kind="coverage", seq__lte=head).order_by("-seq").first()
+    last = Event.objects.filter(kind=kinds.COVERAGE.name, seq__lte=head).order_by("-seq").first()
     if last is None:
         return coverage_counts()
     return {area["area"]: area["adults"] for area in last.data["areas"]}
@@ -219,10 +220,8 @@ def live_snapshot(*, viewer: access.Viewer) -> dict:
         features += activity_features(now=now, public_only=not staff)
         if staff:
             # The duty map gets every flush; field devices hold what the last field tick sent.
-            if access.may_see(viewer, "ops"):
-                positions = team_latest_positions()
-            else:
-                positions = published_field_positions(head=seq)
+            ops = access.may_see(viewer, OPS)
+            positions = team_latest_positions() if ops else published_field_positions(head=seq)
             features += team_features(positions=positions) + note_features(now=now) + alert_features()
     return {"type": "FeatureCollection", "seq": seq, "features": features}
 

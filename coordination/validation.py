@@ -17,17 +17,30 @@ MAX_POSITION_AGE = timedelta(hours=12)
 
 
 def number(value, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    """A finite JSON number (not true, not "58.3": text is the tracker adapters' to convert)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise Invalid(_("%(field)s måste vara ett tal.") % {"field": field}, field=field)
+    return _finite(value, field)
+
+
+def number_from_text(value, field: str) -> float:
+    """A finite number from a JSON number or a numeric text, as query strings and forms carry it."""
+    if isinstance(value, str):
+        try:
+            return _finite(float(value), field)
+        except ValueError:
+            raise Invalid(_("%(field)s måste vara ett tal.") % {"field": field}, field=field) from None
+    return number(value, field)
+
+
+def _finite(value: int | float, field: str) -> float:
     try:
-        number = float(value)
-    except ValueError:
-        raise Invalid(_("%(field)s måste vara ett tal.") % {"field": field}, field=field) from None
+        result = float(value)
     except OverflowError:  # an int beyond any float, e.g. 10**400 from a JSON body
-        number = math.inf
-    if not math.isfinite(number):
+        result = math.inf
+    if not math.isfinite(result):
         raise Invalid(_("%(field)s måste vara ett ändligt tal.") % {"field": field}, field=field)
-    return number
+    return result
 
 
 def point_from(lat, lon) -> Point | None:
@@ -75,6 +88,7 @@ def clean_text(
 
 
 def clean_client_id(value) -> str | None:
+    """A client-generated id (a UUID), or None when the caller sent none."""
     if value is None:
         return None
     if not isinstance(value, str) or not 1 <= len(value) <= 64:
@@ -83,12 +97,54 @@ def clean_client_id(value) -> str | None:
 
 
 def clean_recorded_at(value, *, now: datetime) -> datetime:
-    if not isinstance(value, datetime):
-        raise Invalid(_("recorded_at måste vara en tidpunkt."), field="recorded_at")
+    """When a device took a position: with a zone, not in the future, not older than MAX_POSITION_AGE."""
+    value = clean_timestamp(value, field="recorded_at")
     if timezone.is_naive(value):
         raise Invalid(_("recorded_at måste ange tidszon."), field="recorded_at")
     if value > now + MAX_CLOCK_SKEW:
         raise Invalid(_("recorded_at ligger i framtiden; kontrollera enhetens klocka."), field="recorded_at")
     if value < now - MAX_POSITION_AGE:
         raise Invalid(_("recorded_at är för gammal."), field="recorded_at")
+    return value
+
+
+def clean_id(value, *, field: str, message: str) -> int:
+    """An object id: a JSON integer (not true, not 2.0, not "2"); `message` explains what is wanted."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(message, field=field)
+    return value
+
+
+def clean_optional_id(value, *, field: str, message: str) -> int | None:
+    return None if value is None else clean_id(value, field=field, message=message)
+
+
+def clean_ids(value, *, field: str, message: str) -> list[int]:
+    """A list of object ids (possibly empty; None counts as empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise Invalid(message, field=field)
+    return [clean_id(item, field=field, message=message) for item in value]
+
+
+def clean_choice(value, choices: list, *, field: str) -> object:
+    """One of `choices`, as given; the error lists them."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or value not in choices:
+        raise Invalid(
+            _("%(field)s måste vara en av: %(values)s.") % {"field": field, "values": ", ".join(map(str, choices))},
+            field=field,
+        )
+    return value
+
+
+def clean_timestamp(value, *, field: str) -> datetime:
+    """A datetime, or an ISO 8601 text as devices send it ("Z" allowed)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise Invalid(_("%(field)s måste vara en ISO 8601-tidpunkt.") % {"field": field}, field=field) from None
+    if not isinstance(value, datetime):
+        raise Invalid(_("%(field)s måste vara en tidpunkt.") % {"field": field}, field=field)
     return value

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from coordination import access, selectors
+from coordination import access, kinds, selectors
 from coordination.models import Event, NoteCategory, Role, Shift, SituationNote, Team
 from maps.models import Activity, Area
 
@@ -66,7 +66,7 @@ def _viewer_allowed(request: HttpRequest, allowed: Callable[[access.Viewer], boo
 def _recent_chat(viewer: access.Viewer) -> list[dict]:
     """This evening's chat events the viewer may read, oldest first, as event frames."""
     since = timezone.now() - CHAT_HISTORY
-    events = Event.objects.filter(kind="chat", created_at__gte=since).order_by("-seq")[:CHAT_HISTORY_MAX]
+    events = Event.objects.filter(kind=kinds.CHAT.name, created_at__gte=since).order_by("-seq")[:CHAT_HISTORY_MAX]
     return [
         {"seq": e.seq, "kind": e.kind, "data": e.data} for e in reversed(events) if access.may_see(viewer, e.audience)
     ]

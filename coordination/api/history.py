@@ -10,9 +10,9 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from coordination import access
+from coordination.audience import Audience
 from coordination.models import Alert, ChatMessage, SituationNote
 from coordination.payloads import chat_channel_name
-from coordination.services import chat_audience
 from maps.models import Activity, Area
 
 
@@ -66,18 +66,18 @@ def alerts_history(*, window: Window, status: str | None = None, team: int | Non
     return list(_page(query, window=window, time_field="raised_at")[: window.limit + 1])
 
 
-def chat_audience_of(message: ChatMessage) -> str:
+def chat_audience_of(message: ChatMessage) -> Audience:
     """The Event audience a stored message was sent to."""
-    return chat_audience(chat_channel_name(message))[0]
+    return Audience.of_channel(chat_channel_name(message))
 
 
-def chat_history(*, viewer: access.Viewer, window: Window, channel: tuple[str, int | None] | None = None) -> list:
-    """The messages `viewer` may read now, newest first, up to limit + 1; `channel` is (kind, target id)."""
+def chat_history(*, viewer: access.Viewer, window: Window, channel: Audience | None = None) -> list:
+    """The messages `viewer` may read now, newest first, up to limit + 1; `channel` is a chat audience."""
     query = ChatMessage.objects.select_related("author")
     if channel is not None:
-        kind, target = channel
-        query = query.filter(channel=kind, team_id=target if kind == "team" else None)
-        query = query.filter(area_id=target if kind == "area" else None)
+        kind = channel.channel.partition(".")[0]  # everyone, team or area
+        query = query.filter(channel=kind, team_id=channel.target if kind == "team" else None)
+        query = query.filter(area_id=channel.target if kind == "area" else None)
     if window.area is not None:
         query = query.filter(channel=ChatMessage.Channel.AREA, area=window.area)
     out = []

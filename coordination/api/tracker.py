@@ -25,6 +25,7 @@ from coordination.api.parsers import MAX_BODY_BYTES, LimitedJSONParser, ScopedRa
 from coordination.auth import user_for_token
 from coordination.errors import Invalid, TooLarge
 from coordination.models import DeviceToken
+from coordination.validation import number_from_text
 
 # A Unix time above this is in milliseconds (Traccar accepts both); seconds reach it in year 5138.
 MILLISECONDS_FROM = 100_000_000_000
@@ -167,12 +168,13 @@ class OsmAndView(APIView):
             raise Invalid(_("lat och lon krävs."), field="lat" if fields.get("lat") in (None, "") else "lon")
         recorded_at = parse_timestamp(fields["timestamp"]) if fields.get("timestamp") else timezone.now()
         accuracy = fields.get("accuracy")
+        # OsmAnd sends text (a query string or form); the service takes numbers.
         services.position_record(
             user=request.user,
             client_id=device_client_id(request.auth, recorded_at),
-            lat=fields["lat"],
-            lon=fields["lon"],
-            accuracy=None if accuracy in (None, "") else accuracy,
+            lat=number_from_text(fields["lat"], "lat"),
+            lon=number_from_text(fields["lon"], "lon"),
+            accuracy=None if accuracy in (None, "") else number_from_text(accuracy, "accuracy"),
             recorded_at=recorded_at,
         )
         # Traccar Client only looks at the status; an empty 200 is what Traccar's own server sends.

@@ -3,8 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from coordination.api import errors, tracker, views
-from maps import feeds
+from coordination.api import errors, feeds, tracker, views
 
 urlpatterns = [
     path("api/snapshot/", views.SnapshotView.as_view(), name="api-snapshot"),

@@ -23,9 +23,7 @@ from coordination.api.errors import Gone
 from coordination.errors import Forbidden, NotFound
 from coordination.events import event_frame
 from coordination.models import Event
-from coordination.payloads import alert_payload, chat_payload, note_payload
-from maps import services as map_services
-from maps.services import activity_payload
+from coordination.payloads import activity_payload, alert_payload, chat_payload, note_payload
 
 # The sockets' error codes: 400 invalid, 401 unauthenticated, 403 forbidden, 404 not_found,
 # 409 conflict, 410 resync, 413 too_large, 429 rate_limited (see the schema's 4XX response).
@@ -232,10 +230,7 @@ class ChatView(APIView):
         if not access.may_read_chat(viewer):
             raise Forbidden(_("Chatten är till för jour och fältpersonal."))
         query = _query(s.ChatQuery, request)
-        channel = None
-        if query.get("channel"):
-            _audience, kind, target = services.chat_audience(query["channel"])
-            channel = (kind, target)
+        channel = services.chat_audience(query["channel"]) if query.get("channel") else None
         _audit(request, "api.chat", query)
         messages = history.chat_history(viewer=viewer, window=_window(query), channel=channel)
         return _page(request, messages, limit=query["limit"], payload=chat_payload)
@@ -282,9 +277,7 @@ class ActivitiesView(APIView):
     @extend_schema(summary="Announce an activity (association)", request=s.ActivityIn, responses=WRITE_RESPONSES)
     def post(self, request: Request) -> Response:
         body = _body(s.ActivityIn, request)
-        return _created(
-            map_services.activity_create(user=request.user, organization_id=body.pop("organization"), **body)
-        )
+        return _created(services.activity_create(user=request.user, organization_id=body.pop("organization"), **body))
 
 
 class ActivityView(APIView):
@@ -299,7 +292,7 @@ class ActivityView(APIView):
     )
     def patch(self, request: Request, pk: int) -> Response:
         body = _body(s.ActivityUpdateIn, request, partial=True)
-        return _created(map_services.activity_update(user=request.user, activity_id=pk, **body))
+        return _created(services.activity_update(user=request.user, activity_id=pk, **body))
 
 
 def _activity_action(service, name: str, summary: str) -> type[APIView]:
@@ -313,9 +306,9 @@ def _activity_action(service, name: str, summary: str) -> type[APIView]:
     return ActivityActionView
 
 
-ActivityOpenView = _activity_action(map_services.activity_open, "ActivityOpenView", "Mark an activity open tonight")
-ActivityCloseView = _activity_action(map_services.activity_close, "ActivityCloseView", "Mark it closed tonight")
-ActivityCancelView = _activity_action(map_services.activity_cancel, "ActivityCancelView", "Cancel an activity")
+ActivityOpenView = _activity_action(services.activity_open, "ActivityOpenView", "Mark an activity open tonight")
+ActivityCloseView = _activity_action(services.activity_close, "ActivityCloseView", "Mark it closed tonight")
+ActivityCancelView = _activity_action(services.activity_cancel, "ActivityCancelView", "Cancel an activity")
 
 
 # --- the weekly EST picture ------------------------------------------------------------------------

@@ -177,7 +177,7 @@ def test_tokens_cannot_be_added_in_the_admin(root_client):
     assert root_client.get(url(DeviceToken, "add")).status_code == 403
 
 
-# --- activities go through maps.services ------------------------------------------------------------
+# --- activities go through coordination.services ------------------------------------------------------------
 
 
 def test_creating_an_activity_in_the_admin_writes_an_activity_event(root_client, world, root):

@@ -9,7 +9,6 @@ from rest_framework.test import APIClient
 from coordination import services
 from coordination.tests.sockets import new_id
 from coordination.tests.test_api_snapshot_events import client_for
-from maps import services as map_services
 from maps.models import Activity
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def announce(world, *, title="Öppen hall", visibility="public", organization=None, hours=1, **fields):
     starts_at = timezone.now() + timedelta(hours=hours)
-    return map_services.activity_create(
+    return services.activity_create(
         user=world.erik,
         organization_id=(organization or world.club).pk,
         title=title,
@@ -61,7 +60,7 @@ def test_an_unknown_activity_is_404(world):
 
 def test_activities_filter_by_organisation_status_area_and_time(world):
     gym = announce(world, title="Öppen hall")
-    map_services.activity_open(user=world.erik, activity_id=gym)
+    services.activity_open(user=world.erik, activity_id=gym)
     announce(world, title="Segling", lat=58.2, lon=11.3, hours=48)
     client = APIClient()
     assert titles(client.get(f"/api/activities/?organization={world.club.pk}")) == ["Segling", "Öppen hall"]

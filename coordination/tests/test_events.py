@@ -12,7 +12,8 @@ from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.utils import timezone
 
-from coordination import groups, services
+from coordination import audience, groups, kinds, services
+from coordination.audience import Audience
 from coordination.errors import Invalid
 from coordination.events import event_append, event_frame, layer_message
 from coordination.models import ChatMessage, Event, Shift, SituationNote
@@ -92,13 +93,26 @@ def test_the_layer_message_carries_seq_audience_and_the_encoded_frame(world):
 @pytest.mark.django_db(transaction=True)
 def test_event_append_refuses_to_write_outside_a_transaction(world):
     with pytest.raises(AssertionError, match="needs the writer's transaction"):
-        event_append(kind="note", audience="staff", data={})
+        event_append(kind=kinds.COVERAGE, audience=audience.PUBLIC, data={"areas": []})
     assert Event.objects.count() == 0
 
 
-def test_event_append_refuses_an_audience_no_one_can_receive_before_writing(world):
-    with pytest.raises(ValueError, match="unknown audience"), transaction.atomic():
-        event_append(kind="note", audience="chat.squad.1", data={})
+def test_an_audience_no_one_can_receive_is_not_an_audience():
+    with pytest.raises(ValueError, match="unknown audience"):
+        Audience.parse("chat.squad.1")
+
+
+def test_event_append_refuses_an_audience_its_kind_is_not_declared_for_before_writing(world):
+    # A note to the public would reach every anonymous socket: the declaration says staff only.
+    with pytest.raises(ValueError, match="is not sent to public"), transaction.atomic():
+        event_append(kind=kinds.NOTE, audience=audience.PUBLIC, data={})
+    assert Event.objects.count() == 0
+
+
+def test_event_append_refuses_data_that_differs_from_its_kinds_declaration(world):
+    with pytest.raises(ValueError, match=r"differs from its declaration in \['areas', 'extra'\]"):
+        with transaction.atomic():
+            event_append(kind=kinds.COVERAGE, audience=audience.PUBLIC, data={"extra": 1})
     assert Event.objects.count() == 0
 
 

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from coordination import access, selectors, services
 from coordination.tests.sockets import new_id
-from maps import services as map_services
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +93,7 @@ def evening(world):
     services.shift_status_set(user=world.charlie, status="at_place")
     services.chat_send(user=world.dana, channel="everyone", text="Fika kl 21")
     start = now + timedelta(hours=1)
-    gym = map_services.activity_create(
+    gym = services.activity_create(
         user=world.erik,
         organization_id=world.club.pk,
         title="Öppen hall",
@@ -103,8 +102,8 @@ def evening(world):
         ends_at=start + timedelta(hours=2),
         weekly=True,
     )
-    map_services.activity_open(user=world.erik, activity_id=gym.data["id"])
-    internal = map_services.activity_create(
+    services.activity_open(user=world.erik, activity_id=gym.data["id"])
+    internal = services.activity_create(
         user=world.erik,
         organization_id=world.club.pk,
         title="Ledarmöte",
@@ -114,7 +113,7 @@ def evening(world):
         ends_at=start + timedelta(hours=1),
         visibility="internal",
     )
-    cancelled = map_services.activity_create(
+    cancelled = services.activity_create(
         user=world.erik,
         organization_id=world.club.pk,
         title="Fotboll",
@@ -123,9 +122,9 @@ def evening(world):
         starts_at=start,
         ends_at=start + timedelta(hours=1),
     )
-    map_services.activity_cancel(user=world.erik, activity_id=cancelled.data["id"])
-    map_services.activity_update(user=world.erik, activity_id=internal.data["id"], visibility="public")
-    map_services.activity_update(user=world.erik, activity_id=gym.data["id"], visibility="internal")
+    services.activity_cancel(user=world.erik, activity_id=cancelled.data["id"])
+    services.activity_update(user=world.erik, activity_id=internal.data["id"], visibility="public")
+    services.activity_update(user=world.erik, activity_id=gym.data["id"], visibility="internal")
     services.shift_end(user=world.charlie)
     services.coverage_refresh()  # the ticks that follow the moves
     services.field_positions_refresh()

@@ -16,6 +16,7 @@ from coordination.validation import (
     clean_text,
     lat_lon,
     number,
+    number_from_text,
     point_from,
 )
 
@@ -31,9 +32,19 @@ def refusal(call, *args, **kwargs) -> tuple[str, str]:
 # --- number -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "expected"), [(58, 58.0), (58.25, 58.25), ("58.25", 58.25), (" -3 ", -3.0)])
-def test_a_number_may_come_as_int_float_or_numeric_text(value, expected):
+@pytest.mark.parametrize(("value", "expected"), [(58, 58.0), (58.25, 58.25)])
+def test_a_number_is_a_json_int_or_float(value, expected):
     assert number(value, "lat") == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [(58, 58.0), (58.25, 58.25), ("58.25", 58.25), (" -3 ", -3.0)])
+def test_a_number_from_text_may_also_come_as_numeric_text(value, expected):
+    assert number_from_text(value, "lat") == expected
+
+
+def test_numeric_text_is_not_a_json_number():
+    # A socket or JSON client that sends "58.25" has a bug worth hearing about; trackers send text.
+    assert refusal(number, "58.25", "lat") == ("lat", "lat måste vara ett tal.")
 
 
 @pytest.mark.parametrize(
@@ -52,7 +63,7 @@ def test_a_number_may_come_as_int_float_or_numeric_text(value, expected):
     ],
 )
 def test_anything_else_is_not_a_number(value, message):
-    assert refusal(number, value, "lat") == ("lat", message)
+    assert refusal(number_from_text, value, "lat") == ("lat", message)
 
 
 # --- point_from and lat_lon -------------------------------------------------------------------------
@@ -156,11 +167,16 @@ def test_a_recent_aware_time_is_a_recorded_at(value):
     assert clean_recorded_at(value, now=NOW) == value
 
 
+def test_a_device_sends_recorded_at_as_iso_8601_text():
+    assert clean_recorded_at("2026-11-27T20:30:00Z", now=NOW) == NOW
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
         (None, "recorded_at måste vara en tidpunkt."),
-        ("2026-11-27T21:30:00+01:00", "recorded_at måste vara en tidpunkt."),
+        ("igår", "recorded_at måste vara en ISO 8601-tidpunkt."),
+        ("2026-11-27T21:30:00", "recorded_at måste ange tidszon."),
         (1795811400, "recorded_at måste vara en tidpunkt."),
         (date(2026, 11, 27), "recorded_at måste vara en tidpunkt."),
         (datetime(2026, 11, 27, 21, 30), "recorded_at måste ange tidszon."),

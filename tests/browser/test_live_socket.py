@@ -8,7 +8,6 @@ from playwright.sync_api import expect
 from coordination import access, selectors, services
 from coordination.models import SituationNote
 from coordination.tests.sockets import new_id
-from maps import services as map_services
 from tests.browser.conftest import HARBOUR, off_loop
 
 # A second Live on the public socket, beside the page's own; its picture is readable from the test.
@@ -28,7 +27,7 @@ TITLES = "[...window.probe.state.features.values()].map((f) => f.properties.titl
 
 def announce(world, title: str) -> None:
     start = timezone.now() + timedelta(hours=1)
-    map_services.activity_create(
+    services.activity_create(
         user=world.erik,
         organization_id=world.club.pk,
         title=title,

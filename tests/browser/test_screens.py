@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 from coordination import services
 from coordination.models import Alert, SituationNote, Team
 from coordination.tests.sockets import new_id
-from maps import services as map_services
 from tests.browser.conftest import DESKTOP, HARBOUR, PHONE, off_loop, screenshot
 
 
@@ -109,7 +108,7 @@ def evening(world):
     services.position_record(user=world.charlie, client_id=new_id(), lat=58.283, lon=11.437, recorded_at=now)
     services.coverage_refresh()
     start = now.replace(hour=18, minute=0, second=0, microsecond=0)
-    gym = map_services.activity_create(
+    gym = services.activity_create(
         user=world.erik,
         organization_id=world.club.pk,
         title="Öppen hall",
@@ -119,8 +118,8 @@ def evening(world):
         age_group="13–17 år",
         contact="IFK Lysekil",
     )
-    map_services.activity_open(user=world.erik, activity_id=gym.data["id"])
-    map_services.activity_create(
+    services.activity_open(user=world.erik, activity_id=gym.data["id"])
+    services.activity_create(
         user=world.erik,
         organization_id=world.club.pk,
         title="Spontanfotboll",

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 import maps
+from coordination import services
 from coordination.models import Membership, Organization, Role, Team
-from maps import services as map_services
 from maps.models import Activity, Area, Place
 
 DEFAULT_PASSWORD = "narvaro-demo"
@@ -314,7 +314,7 @@ class Command(BaseCommand):
             else:
                 lon, lat = demo.point or (None, None)
                 location = {"lat": lat, "lon": lon}
-            event = map_services.activity_create(
+            event = services.activity_create(
                 user=admin,
                 organization_id=organization.pk,
                 title=demo.title,
@@ -329,7 +329,7 @@ class Command(BaseCommand):
                 **location,
             )
             if demo.open_tonight:
-                map_services.activity_open(user=admin, activity_id=event.data["id"])
+                services.activity_open(user=admin, activity_id=event.data["id"])
             self.count("activities", True)
 
     def print_logins(self, *, password: str, reset_password: bool) -> None:

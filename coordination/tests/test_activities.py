@@ -7,9 +7,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from coordination import services
 from coordination.errors import Forbidden, Invalid, NotFound
 from coordination.models import Event
-from maps import services
 from maps.models import Activity
 
 User = get_user_model()

@@ -2,7 +2,7 @@
 
 Areas and places are configuration and are saved directly. Activities are announcements that
 sockets and public feeds show live, so every add, change and status change goes through
-maps.services like any other writer; a refusal is shown on the form, never as a traceback.
+coordination.services like any other writer; a refusal is shown on the form, never as a traceback.
 """
 
 from django import forms
@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from leaflet.admin import LeafletGeoAdmin
 
+from coordination import services
 from coordination.errors import ServiceError
-from maps import services
 from maps.models import Activity, Area, Place
 
 # Form fields the admin passes to activity_create/activity_update, besides place and point.
@@ -72,7 +72,7 @@ class ActivityAdminForm(forms.ModelForm):
 
 
 def _service_fields(form: forms.ModelForm, names) -> dict:
-    """The keyword arguments a maps.services activity function takes, for the form fields `names`."""
+    """The keyword arguments a coordination.services activity function takes, for the form fields `names`."""
     fields: dict = {}
     data = form.cleaned_data
     for name in names:

@@ -10,7 +10,6 @@ from coordination import services
 from coordination.models import Event, Role
 from coordination.tests.sockets import new_id
 from coordination.tests.test_views import embedded
-from maps import services as map_services
 from maps.models import Activity
 
 
@@ -27,7 +26,7 @@ def tonight(hours: float = 1) -> tuple:
 def announce(world, *, user=None, organization=None, title="Öppen hall", **fields) -> Activity:
     """An activity announced through the service (by erik for IFK Lysekil unless told otherwise)."""
     starts_at, ends_at = tonight()
-    event = map_services.activity_create(
+    event = services.activity_create(
         user=user or world.erik,
         organization_id=(organization or world.club).pk,
         title=title,
@@ -203,7 +202,7 @@ def test_erik_opens_closes_and_cancels_his_activity(world, client):
 
 def test_a_cancelled_activity_cannot_be_opened_again(world, client):
     activity = announce(world)
-    map_services.activity_cancel(user=world.erik, activity_id=activity.pk)
+    services.activity_cancel(user=world.erik, activity_id=activity.pk)
     client.force_login(world.erik)
     response = client.post(f"/forening/{activity.pk}/oppna/", follow=True)
     assert "En inställd aktivitet kan inte öppnas igen" in response.content.decode()

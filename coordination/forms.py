@@ -1,4 +1,4 @@
-"""The association page's activity form: collects fields for maps.services, shows its errors."""
+"""The association page's activity form: collects fields for coordination.services, shows its errors."""
 
 from django import forms
 from django.db.models import QuerySet
@@ -60,7 +60,7 @@ class ActivityForm(forms.Form):
             field.widget = forms.HiddenInput()
 
     def service_fields(self) -> dict:
-        """The cleaned values as maps.services.activity_create/activity_update take them."""
+        """The cleaned values as coordination.services.activity_create/activity_update take them."""
         data = self.cleaned_data
         place = data.get("place")
         return {

@@ -4,8 +4,8 @@ from django.contrib.gis.geos import Point
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer, GeometrySerializerMethodField
 
+from coordination.payloads import activity_payload
 from maps.models import Activity
-from maps.services import activity_payload
 
 
 class ActivityFeatureSerializer(GeoFeatureModelSerializer):

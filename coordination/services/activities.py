@@ -1,20 +1,17 @@
-"""Writes of the maps app: activities an organisation announces, opens, closes and cancels.
-
-Same contract as coordination.services: check access, write the row and its Event in one
-transaction, publish after commit; return the Event or raise a ServiceError.
-"""
+"""Activities: what an organisation announces, opens, closes and cancels."""
 
 from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coordination import access
+from coordination import access, kinds
+from coordination.audience import PUBLIC, STAFF, Audience
 from coordination.errors import Forbidden, Invalid, NotFound
 from coordination.events import event_append, written_once
 from coordination.models import Event, Organization
-from coordination.payloads import iso
-from coordination.validation import clean_client_id, clean_text, point_from
+from coordination.payloads import activity_payload
+from coordination.validation import clean_client_id, clean_id, clean_text, point_from
 from maps.models import Activity, Place
 
 MAX_ACTIVITY_LENGTH = timedelta(hours=24)
@@ -25,43 +22,67 @@ EDITABLE_FIELDS = frozenset(
 )
 
 
-def activity_payload(activity: Activity) -> dict:
-    """The event data and feature properties of an activity (public fields only)."""
-    location = activity.location
-    return {
-        "id": activity.pk,
-        "title": activity.title,
-        "description": activity.description,
-        "organization": activity.organization_id,
-        "organization_name": activity.organization.name,
-        "place": activity.place_id,
-        "place_name": activity.place.name if activity.place_id else "",
-        "lat": round(location.y, 6) if location else None,
-        "lon": round(location.x, 6) if location else None,
-        "starts_at": iso(activity.starts_at),
-        "ends_at": iso(activity.ends_at),
-        "weekly": activity.weekly,
-        "repeat_until": activity.repeat_until.isoformat() if activity.repeat_until else None,
-        "visibility": activity.visibility,
-        "status": activity.status,
-        "age_group": activity.age_group,
-        "contact": activity.contact,
-    }
-
-
-def activity_audience(activity: Activity) -> str:
+def activity_audience(activity: Activity) -> Audience:
     """Public activities reach everyone; internal ones only staff."""
-    return "public" if activity.visibility == Activity.Visibility.PUBLIC else "staff"
+    return PUBLIC if activity.visibility == Activity.Visibility.PUBLIC else STAFF
 
 
 def _publish_activity(activity: Activity, *, user, client_id: str | None) -> Event:
     return event_append(
-        kind="activity",
+        kind=kinds.ACTIVITY,
         audience=activity_audience(activity),
         data=activity_payload(activity),
         author=user,
         client_id=client_id,
     )
+
+
+def _clean_place(value) -> Place | None:
+    if value in (None, ""):
+        return None
+    place = Place.objects.filter(pk=value).first() if isinstance(value, int) and not isinstance(value, bool) else None
+    if place is None:
+        raise Invalid(_("Okänd plats."), field="place")
+    return place
+
+
+def _clean_when(value, name: str) -> datetime:
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise Invalid(_("%(field)s måste vara en tidpunkt med tidszon.") % {"field": name}, field=name)
+    return value
+
+
+def _clean_weekly(value) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(_("weekly måste vara sant eller falskt."), field="weekly")
+    return value
+
+
+def _clean_repeat_until(value) -> date | None:
+    if value is not None and not isinstance(value, date):
+        raise Invalid(_("repeat_until måste vara ett datum."), field="repeat_until")
+    return value
+
+
+def _clean_visibility(value) -> str:
+    if value not in Activity.Visibility.values:
+        raise Invalid(_("visibility måste vara public eller internal."), field="visibility")
+    return value
+
+
+# Contact is the organisation's own published contact: a phone number is wanted there.
+CLEANERS = {
+    "title": lambda v: clean_text(v, field="title", max_length=120, required=True),
+    "description": lambda v: clean_text(v, field="description", max_length=2000),
+    "age_group": lambda v: clean_text(v, field="age_group", max_length=40),
+    "contact": lambda v: clean_text(v, field="contact", max_length=120, phones_allowed=True),
+    "place": _clean_place,
+    "starts_at": lambda v: _clean_when(v, "starts_at"),
+    "ends_at": lambda v: _clean_when(v, "ends_at"),
+    "weekly": _clean_weekly,
+    "repeat_until": _clean_repeat_until,
+    "visibility": _clean_visibility,
+}
 
 
 def _clean_fields(fields: dict, *, current: Activity | None) -> dict:
@@ -70,52 +91,17 @@ def _clean_fields(fields: dict, *, current: Activity | None) -> dict:
     if unknown:
         # A misspelt field would otherwise be dropped silently while the save looks successful.
         raise Invalid(_("Okänt fält: %(field)s.") % {"field": unknown[0]}, field=unknown[0])
-    out: dict = {}
-    if "title" in fields or current is None:
-        out["title"] = clean_text(fields.get("title"), field="title", max_length=120, required=True)
-    if "description" in fields:
-        out["description"] = clean_text(fields.get("description"), field="description", max_length=2000)
-    for name, max_length in (("age_group", 40), ("contact", 120)):
-        if name in fields:
-            # Contact is the organisation's own published contact: a phone number is wanted here.
-            out[name] = clean_text(
-                fields.get(name), field=name, max_length=max_length, phones_allowed=name == "contact"
-            )
-    if "place" in fields:
-        place_id = fields["place"]
-        if place_id in (None, ""):
-            out["place"] = None
-        else:
-            is_id = isinstance(place_id, int) and not isinstance(place_id, bool)
-            place = Place.objects.filter(pk=place_id).first() if is_id else None
-            if place is None:
-                raise Invalid(_("Okänd plats."), field="place")
-            out["place"] = place
+    if current is None:
+        fields = {"title": None, **fields}  # a new activity needs its title
+    out = {name: clean(fields[name]) for name, clean in CLEANERS.items() if name in fields}
     if "lat" in fields or "lon" in fields:
         out["point"] = point_from(fields.get("lat"), fields.get("lon"))
-    for name in ("starts_at", "ends_at"):
-        if name in fields:
-            value = fields[name]
-            if not isinstance(value, datetime) or timezone.is_naive(value):
-                raise Invalid(_("%(field)s måste vara en tidpunkt med tidszon.") % {"field": name}, field=name)
-            out[name] = value
-    if "weekly" in fields:
-        if not isinstance(fields["weekly"], bool):
-            raise Invalid(_("weekly måste vara sant eller falskt."), field="weekly")
-        out["weekly"] = fields["weekly"]
-    if "repeat_until" in fields:
-        value = fields["repeat_until"]
-        if value is not None and not isinstance(value, date):
-            raise Invalid(_("repeat_until måste vara ett datum."), field="repeat_until")
-        out["repeat_until"] = value
-    if "visibility" in fields:
-        if fields["visibility"] not in Activity.Visibility.values:
-            raise Invalid(_("visibility måste vara public eller internal."), field="visibility")
-        out["visibility"] = fields["visibility"]
+    _check_whole(lambda name: out[name] if name in out else getattr(current, name, None))
+    return out
 
-    def merged(name):
-        return out[name] if name in out else getattr(current, name, None)
 
+def _check_whole(merged) -> None:
+    """The rules across fields, on the activity as it will be after the change."""
     starts_at, ends_at = merged("starts_at"), merged("ends_at")
     if starts_at is None or ends_at is None:
         missing = "starts_at" if starts_at is None else "ends_at"
@@ -129,14 +115,14 @@ def _clean_fields(fields: dict, *, current: Activity | None) -> dict:
     repeat_until = merged("repeat_until")
     if repeat_until is not None and repeat_until < timezone.localtime(starts_at).date():
         raise Invalid(_("Upprepningen måste sluta efter första tillfället."), field="repeat_until")
-    return out
 
 
 def activity_create(*, user, organization_id: int, client_id: str | None = None, **fields) -> Event:
     """Announce a new activity for `organization_id`, which the user must belong to as association."""
     client_id = clean_client_id(client_id)
-    if isinstance(organization_id, bool) or not isinstance(organization_id, int):
-        raise Invalid(_("organization måste vara ett organisations-id."), field="organization")
+    organization_id = clean_id(
+        organization_id, field="organization", message=_("organization måste vara ett organisations-id.")
+    )
     if not access.may_manage_activity(access.viewer_for(user), organization_id):
         raise Forbidden(_("Du kan bara lägga upp aktiviteter för din egen organisation."))
     organization = Organization.objects.filter(pk=organization_id).first()
@@ -152,8 +138,7 @@ def activity_create(*, user, organization_id: int, client_id: str | None = None,
 
 
 def _locked_own_activity(*, user, activity_id) -> Activity:
-    if isinstance(activity_id, bool) or not isinstance(activity_id, int):
-        raise Invalid(_("activity måste vara ett aktivitets-id."), field="activity")
+    activity_id = clean_id(activity_id, field="activity", message=_("activity måste vara ett aktivitets-id."))
     activity = (
         Activity.objects.select_for_update(of=("self",))
         .select_related("organization", "place")
@@ -179,7 +164,7 @@ def activity_update(*, user, activity_id: int, client_id: str | None = None, **f
         activity.save()
         if was_public and activity.visibility != Activity.Visibility.PUBLIC:
             # The public map must drop what it showed: tell it the activity is gone from its layer.
-            event_append(kind="activity_removed", audience="public", data={"id": activity.pk})
+            event_append(kind=kinds.ACTIVITY_REMOVED, audience=PUBLIC, data={"id": activity.pk})
         return _publish_activity(activity, user=user, client_id=client_id)
 
     return written_once(author=user, client_id=client_id, write=write)

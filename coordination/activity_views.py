@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from coordination import access, selectors
+from coordination import access, selectors, services
 from coordination.errors import ServiceError
+from coordination.forms import ActivityForm
 from coordination.models import Organization
 from coordination.views import map_strings, page_context
-from maps import services
-from maps.forms import ActivityForm
 from maps.models import Activity, Place
 
 # Status actions on the association page: URL word -> service function.

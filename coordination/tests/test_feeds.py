@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from maps import services as map_services
+from coordination import services as map_services
 from maps.models import Activity
 
 pytestmark = pytest.mark.django_db

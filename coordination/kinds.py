@@ -1,0 +1,85 @@
+"""Every event kind, declared once: where it may go, what its data holds, how a client applies it.
+
+`Event.kind` takes its choices from here. coordination.events refuses an event whose audience or
+data does not match its declaration, docs/protocol.md lists each kind, and static/js/live.js holds
+the same rule for each kind in its `RULES` table (tests compare all three with this registry).
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from coordination.audience import Scope
+
+
+class Rule(StrEnum):
+    """How a client applies an event to its live picture (live.js `RULES`)."""
+
+    TEAM = "team"  # merge data into team.<team>, keep its position; an inactive shift removes it
+    POSITIONS = "positions"  # move each listed team whose current shift it names
+    UPSERT = "upsert"  # put data as the feature <layer>.<id>
+    REMOVE = "remove"  # delete the feature <layer>.<id>
+    ACTIVITY = "activity"  # upsert, or remove when cancelled (or internal, on the public map)
+    COVERAGE = "coverage"  # set the adults of each listed area
+    HISTORY = "history"  # not part of the picture: pages keep it in a list
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One event kind."""
+
+    name: str
+    scopes: frozenset[Scope]  # the audiences it may be addressed to
+    fields: frozenset[str]  # exactly the keys of its data
+    rule: Rule
+    layer: str | None = None
+    # A team's field members hear it even when they may not see its audience: their phones must
+    # learn that their own shift ended (they are off duty from then on).
+    team_hears_own: bool = False
+
+    def __str__(self) -> str:
+        return self.name
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def declare(name: str, *, scopes, fields, rule: Rule, layer: str | None = None, team_hears_own=False) -> Kind:
+    """Register a kind; each name once."""
+    assert name not in KINDS, name
+    kind = Kind(name, frozenset(scopes), frozenset(fields), rule, layer, team_hears_own)
+    KINDS[name] = kind
+    return kind
+
+
+def choices() -> list[tuple[str, str]]:
+    """Event.kind's choices."""
+    return [(name, name) for name in KINDS]
+
+
+STAFF, PUBLIC = {Scope.STAFF}, {Scope.PUBLIC}
+SHIFT_FIELDS = {"shift", "team", "team_name", "short", "active", "status", "started_at", "ended_at", "areas"}
+NOTE_FIELDS = {"id", "category", "severity", "youth_count", "text", "lat", "lon", "area", "team", "status"}
+NOTE_FIELDS |= {"created_at", "acknowledged_at"}
+ALERT_FIELDS = {"id", "team", "team_name", "text", "lat", "lon", "status", "raised_at", "acknowledged_at"}
+ALERT_FIELDS |= {"resolved_at"}
+ACTIVITY_FIELDS = {"id", "title", "description", "organization", "organization_name", "place", "place_name"}
+ACTIVITY_FIELDS |= {"lat", "lon", "starts_at", "ends_at", "weekly", "repeat_until", "visibility", "status"}
+ACTIVITY_FIELDS |= {"age_group", "contact"}
+
+SHIFT = declare("shift", scopes=STAFF, fields=SHIFT_FIELDS, rule=Rule.TEAM, team_hears_own=True)
+STATUS = declare("status", scopes=STAFF, fields=SHIFT_FIELDS, rule=Rule.TEAM)
+POSITIONS = declare("positions", scopes={Scope.OPS, Scope.FIELD}, fields={"teams"}, rule=Rule.POSITIONS)
+NOTE = declare("note", scopes=STAFF, fields=NOTE_FIELDS, rule=Rule.UPSERT, layer="note")
+NOTE_ACK = declare("note_ack", scopes=STAFF, fields=NOTE_FIELDS, rule=Rule.UPSERT, layer="note")
+ALERT = declare("alert", scopes=STAFF, fields=ALERT_FIELDS, rule=Rule.UPSERT, layer="alert")
+ALERT_ACK = declare("alert_ack", scopes=STAFF, fields=ALERT_FIELDS, rule=Rule.UPSERT, layer="alert")
+ALERT_RESOLVED = declare("alert_resolved", scopes=STAFF, fields=ALERT_FIELDS, rule=Rule.REMOVE, layer="alert")
+CHAT = declare(
+    "chat",
+    scopes={Scope.CHAT_EVERYONE, Scope.CHAT_TEAM, Scope.CHAT_AREA},
+    fields={"id", "channel", "author", "text", "created_at"},
+    rule=Rule.HISTORY,
+)
+ACTIVITY = declare("activity", scopes=PUBLIC | STAFF, fields=ACTIVITY_FIELDS, rule=Rule.ACTIVITY)
+ACTIVITY_REMOVED = declare("activity_removed", scopes=PUBLIC, fields={"id"}, rule=Rule.REMOVE, layer="activity")
+COVERAGE = declare("coverage", scopes=PUBLIC, fields={"areas"}, rule=Rule.COVERAGE)

@@ -1,0 +1,209 @@
+"""Positions: the high-rate stream, stored in batches with one coalesced event per batch.
+
+The per-process buffer that gathers the batches is coordination.stream; the reads maps and ticks
+share are coordination.selectors.team_latest_positions and published_field_positions.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coordination import kinds
+from coordination.audience import OPS
+from coordination.errors import Forbidden, Invalid, ServiceError
+from coordination.events import event_append
+from coordination.models import Role, Shift, Team
+from coordination.selectors import team_latest_positions
+from coordination.validation import MAX_CLOCK_SKEW, clean_client_id, clean_recorded_at, lat_lon, number
+
+
+@dataclass(frozen=True)
+class PositionIn:
+    """One position as a device sent it; validated by positions_record."""
+
+    user_id: int
+    client_id: str
+    lat: object
+    lon: object
+    accuracy: object = None
+    recorded_at: object = None
+
+
+@dataclass(frozen=True)
+class PositionOut:
+    """The outcome for one PositionIn: the seq it is stored under, or why it was refused."""
+
+    client_id: str
+    seq: int | None = None
+    error: ServiceError | None = None
+
+
+@dataclass(frozen=True)
+class _Clean:
+    """A report that passed validation, with the index of its answer."""
+
+    index: int
+    user_id: int
+    client_id: str
+    lat: float
+    lon: float
+    accuracy: float | None
+    recorded_at: datetime
+    shift: Shift | None = None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.user_id, self.client_id)
+
+
+def _clean(index: int, report: PositionIn, *, now: datetime) -> _Clean:
+    client_id = clean_client_id(report.client_id)
+    if client_id is None:
+        raise Invalid(_("id krävs."), field="id")
+    lat, lon = lat_lon(report.lat, report.lon)
+    accuracy = None if report.accuracy is None else number(report.accuracy, "accuracy")
+    if accuracy is not None and not 0 <= accuracy <= 100_000:
+        raise Invalid(_("accuracy måste ligga mellan 0 och 100000 meter."), field="accuracy")
+    recorded_at = clean_recorded_at(report.recorded_at, now=now)
+    return _Clean(index, report.user_id, client_id, lat, lon, accuracy, recorded_at)
+
+
+def _outside_shift() -> Forbidden:
+    return Forbidden(_("Positioner delas bara under ett pågående pass."))
+
+
+def _shifts_of(user_ids: set[int]) -> dict[int, Shift]:
+    """The active shift of each sender's team (two queries for the whole batch)."""
+    users_of_team: dict[int, list[int]] = {}
+    # Only field members report (access.may_report): a team member without the role is never tracked.
+    memberships = (
+        Team.members.through.objects.filter(user_id__in=user_ids, user__memberships__role=Role.FIELD)
+        .values_list("team_id", "user_id")
+        .distinct()
+    )
+    for team_id, user_id in memberships:
+        users_of_team.setdefault(team_id, []).append(user_id)
+    shift_of: dict[int, Shift] = {}
+    shifts = Shift.objects.filter(ended_at__isnull=True, team_id__in=users_of_team).select_related("team")
+    for shift in shifts.order_by("started_at"):
+        for user_id in users_of_team[shift.team_id]:
+            shift_of[user_id] = shift  # the latest started wins
+    return shift_of
+
+
+def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
+    """Store a batch of positions in one transaction and one coalesced `positions` event.
+
+    Each report is checked on its own (range, clock, an active shift of the sender's team); refused
+    ones get an error and are stored nowhere. A repeated (user, client_id) answers with the seq it
+    was stored under. The event carries the latest position of each team that moved.
+    """
+    now = timezone.now()
+    results: dict[int, PositionOut] = {}
+    valid: list[_Clean] = []
+    for index, report in enumerate(reports):
+        try:
+            valid.append(_clean(index, report, now=now))
+        except ServiceError as error:
+            results[index] = PositionOut(client_id=str(report.client_id), error=error)
+    shift_of = _shifts_of({row.user_id for row in valid})
+    rows = []
+    for row in valid:
+        shift = shift_of.get(row.user_id)
+        if shift is None or row.recorded_at < shift.started_at - MAX_CLOCK_SKEW:
+            results[row.index] = PositionOut(client_id=row.client_id, error=_outside_shift())  # privacy
+        else:
+            rows.append(replace(row, shift=shift))
+    if rows:
+        results.update(_store(rows, now=now))
+    return [results[i] for i in range(len(reports))]
+
+
+def _store(rows: list[_Clean], *, now: datetime) -> dict[int, PositionOut]:
+    """Write `rows` and the coalesced event in one transaction; the answer for each row's index."""
+    results = {}
+    with transaction.atomic():
+        # Shifts read above may have ended since; FOR KEY SHARE waits for a shift_end in flight
+        # and keeps one from ending these shifts until this batch commits.
+        active = _lock_active_shifts({row.shift.pk for row in rows})
+        for row in rows:
+            if row.shift.pk not in active:
+                results[row.index] = PositionOut(client_id=row.client_id, error=_outside_shift())
+        rows = [row for row in rows if row.shift.pk in active]
+        seqs, inserted = _insert_positions(rows, received_at=now) if rows else ({}, set())
+        for row in rows:
+            results[row.index] = PositionOut(client_id=row.client_id, seq=seqs[row.key])
+        # A retry moves nobody; a late queued position must not move the team back on the map:
+        # each moved team's newest position comes from the stored latest positions of its members.
+        moved = {row.shift.pk for row in rows if row.key in inserted}
+        teams = list(team_latest_positions(shift_ids=moved).values())
+        if teams:
+            # Every flush reaches the duty map; field devices get the slower field tick instead
+            # (field_positions_refresh): sending every flush to every device grows with devices².
+            event_append(kind=kinds.POSITIONS, audience=OPS, data={"teams": teams})
+    return results
+
+
+def _lock_active_shifts(shift_ids: set[int]) -> set[int]:
+    """The ids among `shift_ids` still active, share-locked until the transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM coordination_shift WHERE id = ANY(%s) AND ended_at IS NULL FOR KEY SHARE",
+            [list(shift_ids)],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+INSERT_REPORTS = """
+    INSERT INTO coordination_positionreport
+        (shift_id, user_id, point, accuracy, recorded_at, received_at, client_id)
+    SELECT s, u, ST_SetSRID(ST_MakePoint(x, y), 4326), a, t, %s, c
+    FROM unnest(%s::bigint[], %s::int[], %s::float8[], %s::float8[], %s::float8[],
+                %s::timestamptz[], %s::text[]) AS v(s, u, x, y, a, t, c)
+    ON CONFLICT (user_id, client_id) DO NOTHING
+    RETURNING user_id, client_id
+"""
+# The newest position of each sender, unless a newer one of the same shift is already there.
+UPSERT_LATEST = """
+    INSERT INTO coordination_latestposition (user_id, shift_id, point, accuracy, recorded_at)
+    SELECT DISTINCT ON (u) u, s, ST_SetSRID(ST_MakePoint(x, y), 4326), a, t
+    FROM unnest(%s::bigint[], %s::int[], %s::float8[], %s::float8[], %s::float8[],
+                %s::timestamptz[]) AS v(s, u, x, y, a, t)
+    ORDER BY u, t DESC
+    ON CONFLICT (user_id) DO UPDATE
+    SET shift_id = EXCLUDED.shift_id, point = EXCLUDED.point,
+        accuracy = EXCLUDED.accuracy, recorded_at = EXCLUDED.recorded_at
+    WHERE coordination_latestposition.shift_id <> EXCLUDED.shift_id
+       OR coordination_latestposition.recorded_at <= EXCLUDED.recorded_at
+"""
+SEQS_OF = """
+    SELECT p.user_id, p.client_id, p.seq FROM coordination_positionreport p
+    JOIN unnest(%s::int[], %s::text[]) AS v(u, c) ON p.user_id = v.u AND p.client_id = v.c
+"""
+
+
+def _insert_positions(rows: list[_Clean], *, received_at) -> tuple[dict[tuple[int, str], int], set[tuple[int, str]]]:
+    """Bulk insert in one statement; return the seq of each (user, client_id), old or new, and the new ones."""
+    shifts = [row.shift.pk for row in rows]
+    users = [row.user_id for row in rows]
+    where = [[row.lon for row in rows], [row.lat for row in rows], [row.accuracy for row in rows]]
+    times = [row.recorded_at for row in rows]
+    client_ids = [row.client_id for row in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_REPORTS, [received_at, shifts, users, *where, times, client_ids])
+        inserted = set(cursor.fetchall())
+        cursor.execute(UPSERT_LATEST, [shifts, users, *where, times])
+        cursor.execute(SEQS_OF, [users, client_ids])
+        return {(user_id, client_id): seq for user_id, client_id, seq in cursor.fetchall()}, inserted
+
+
+def position_record(*, user, client_id: str, lat, lon, accuracy=None, recorded_at=None) -> PositionOut:
+    """Store one position with its own event (the simple path; devices in bulk use positions_record)."""
+    report = PositionIn(user.pk, client_id, lat, lon, accuracy, recorded_at)
+    (result,) = positions_record(reports=[report])
+    if result.error:
+        raise result.error
+    return result
