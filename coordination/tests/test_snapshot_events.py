@@ -1,7 +1,7 @@
 """The zulip-style check: the snapshot at N plus the events after N equals the snapshot now.
 
-`apply_event` is the client's rule book (static/js/live.js does the same); if a service changes
-what it writes without an event saying so, this test fails.
+`apply_event` applies each kind by the rule coordination.kinds declares for it (static/js/live.js
+does the same); if a service changes what it writes without an event saying so, this test fails.
 """
 
 import copy
@@ -11,63 +11,54 @@ import pytest
 from django.utils import timezone
 
 from coordination import access, selectors, services
+from coordination.kinds import KINDS, Rule
 from coordination.tests.sockets import new_id
 
 pytestmark = pytest.mark.django_db
 
 
 def apply_event(features: dict[str, dict], event: dict, *, public_only: bool) -> None:
-    """Apply one event to features keyed by id, as a client does."""
-    kind, data = event["kind"], event["data"]
+    """Apply one event to features keyed by id, as a client does: by its kind's declared rule."""
+    spec, data = KINDS[event["kind"]], event["data"]  # an undeclared kind fails here
 
     def point(props):
         return None if props.get("lat") is None else {"type": "Point", "coordinates": [props["lon"], props["lat"]]}
 
     def upsert(fid, layer, props):
-        features[fid] = {
-            "type": "Feature",
-            "id": fid,
-            "geometry": point(props),
-            "properties": {"layer": layer, **props},
-        }
+        features[fid] = {"type": "Feature", "id": fid, "geometry": point(props), "properties": {"layer": layer, **props}}
 
-    if kind in ("shift", "status"):
-        fid = f"team.{data['team']}"
-        if not data["active"]:
-            features.pop(fid, None)
-            return
-        old = features.get(fid, {}).get("properties", {})
-        where = {k: old.get(k) for k in ("lat", "lon", "accuracy", "recorded_at")}
-        upsert(fid, "team", {**old, **data, **where})
-    elif kind == "positions":
-        for team in data["teams"]:
-            fid = f"team.{team['team']}"
-            # A position of a shift that has ended (or of the team's earlier shift) is history.
-            if fid in features and features[fid]["properties"]["shift"] == team["shift"]:
-                upsert(fid, "team", {**features[fid]["properties"], **team})
-    elif kind in ("note", "note_ack"):
-        upsert(f"note.{data['id']}", "note", data)
-    elif kind in ("alert", "alert_ack"):
-        upsert(f"alert.{data['id']}", "alert", data)
-    elif kind == "alert_resolved":
-        features.pop(f"alert.{data['id']}", None)
-    elif kind == "activity":
-        fid = f"activity.{data['id']}"
-        if data["status"] == "cancelled" or (public_only and data["visibility"] != "public"):
-            features.pop(fid, None)
-        else:
-            upsert(fid, "activity", data)
-    elif kind == "activity_removed":
-        features.pop(f"activity.{data['id']}", None)
-    elif kind == "coverage":
-        for area in data["areas"]:
-            fid = f"area.{area['area']}"
-            if fid in features:
-                features[fid]["properties"]["adults"] = area["adults"]
-    elif kind == "chat":
-        pass  # chat is history, not part of the live picture
-    else:
-        raise AssertionError(f"no rule for event kind {kind}")
+    match spec.rule:
+        case Rule.TEAM:
+            fid = f"team.{data['team']}"
+            if not data["active"]:
+                features.pop(fid, None)
+                return
+            old = features.get(fid, {}).get("properties", {})
+            where = {k: old.get(k) for k in ("lat", "lon", "accuracy", "recorded_at")}
+            upsert(fid, "team", {**old, **data, **where})
+        case Rule.POSITIONS:
+            for team in data["teams"]:
+                fid = f"team.{team['team']}"
+                # A position of a shift that has ended (or of the team's earlier shift) is history.
+                if fid in features and features[fid]["properties"]["shift"] == team["shift"]:
+                    upsert(fid, "team", {**features[fid]["properties"], **team})
+        case Rule.UPSERT:
+            upsert(f"{spec.layer}.{data['id']}", spec.layer, data)
+        case Rule.REMOVE:
+            features.pop(f"{spec.layer}.{data['id']}", None)
+        case Rule.ACTIVITY:
+            fid = f"activity.{data['id']}"
+            if data["status"] == "cancelled" or (public_only and data["visibility"] != "public"):
+                features.pop(fid, None)
+            else:
+                upsert(fid, "activity", data)
+        case Rule.COVERAGE:
+            for area in data["areas"]:
+                fid = f"area.{area['area']}"
+                if fid in features:
+                    features[fid]["properties"]["adults"] = area["adults"]
+        case Rule.HISTORY:
+            pass  # chat is history, not part of the live picture
 
 
 def by_id(snapshot: dict) -> dict[str, dict]:
