@@ -26,7 +26,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from coordination.api.serializers import FeatureCollectionOut, FeedQuery
+from coordination.api.outputs import FeatureCollectionOut
+from coordination.api.serializers import FeedQuery
 from coordination.errors import NotFound
 from coordination.models import Organization
 from coordination.selectors import activity_features

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from coordination.api import errors, feeds, tracker, views
+from coordination.api import activities, errors, feeds, owntracks, tracker, views
 
 urlpatterns = [
     path("api/snapshot/", views.SnapshotView.as_view(), name="api-snapshot"),
@@ -16,17 +16,17 @@ urlpatterns = [
     path("api/alerts/<int:pk>/acknowledge/", views.AlertAcknowledgeView.as_view(), name="api-alert-acknowledge"),
     path("api/alerts/<int:pk>/resolve/", views.AlertResolveView.as_view(), name="api-alert-resolve"),
     path("api/chat/", views.ChatView.as_view(), name="api-chat"),
-    path("api/activities/", views.ActivitiesView.as_view(), name="api-activities"),
-    path("api/activities/<int:pk>/", views.ActivityView.as_view(), name="api-activity"),
-    path("api/activities/<int:pk>/open/", views.ActivityOpenView.as_view(), name="api-activity-open"),
-    path("api/activities/<int:pk>/close/", views.ActivityCloseView.as_view(), name="api-activity-close"),
-    path("api/activities/<int:pk>/cancel/", views.ActivityCancelView.as_view(), name="api-activity-cancel"),
+    path("api/activities/", activities.ActivitiesView.as_view(), name="api-activities"),
+    path("api/activities/<int:pk>/", activities.ActivityView.as_view(), name="api-activity"),
+    path("api/activities/<int:pk>/open/", activities.ActivityOpenView.as_view(), name="api-activity-open"),
+    path("api/activities/<int:pk>/close/", activities.ActivityCloseView.as_view(), name="api-activity-close"),
+    path("api/activities/<int:pk>/cancel/", activities.ActivityCancelView.as_view(), name="api-activity-cancel"),
     path("api/reports/weekly/", views.WeeklyReportView.as_view(), name="api-report-weekly"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's files come from drf-spectacular-sidecar, served by the app (no CDN).
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("track/osmand/", tracker.OsmAndView.as_view(), name="track-osmand"),
-    path("track/owntracks/", tracker.OwnTracksView.as_view(), name="track-owntracks"),
+    path("track/owntracks/", owntracks.OwnTracksView.as_view(), name="track-owntracks"),
     # Last: any other /api/ or /track/ address is a JSON 404, never Django's HTML page.
     re_path(r"^(?:api|track)/", errors.not_found),
 ]

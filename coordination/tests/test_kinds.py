@@ -54,9 +54,7 @@ def test_every_frame_names_a_socket_and_an_existing_keyword():
         assert set(frame.fields.values()) <= set(code.co_varnames[: code.co_kwonlyargcount]), frame.type
 
 
-@pytest.mark.parametrize(
-    "text", ["public", "staff", "ops", "field", "chat.everyone", "chat.team.3", "chat.area.12"]
-)
+@pytest.mark.parametrize("text", ["public", "staff", "ops", "field", "chat.everyone", "chat.team.3", "chat.area.12"])
 def test_an_audience_reads_back_as_the_text_it_was_parsed_from(text):
     assert str(Audience.parse(text)) == text
 

@@ -25,7 +25,8 @@ def apply_event(features: dict[str, dict], event: dict, *, public_only: bool) ->
         return None if props.get("lat") is None else {"type": "Point", "coordinates": [props["lon"], props["lat"]]}
 
     def upsert(fid, layer, props):
-        features[fid] = {"type": "Feature", "id": fid, "geometry": point(props), "properties": {"layer": layer, **props}}
+        geometry = point(props)
+        features[fid] = {"type": "Feature", "id": fid, "geometry": geometry, "properties": {"layer": layer, **props}}
 
     match spec.rule:
         case Rule.TEAM:

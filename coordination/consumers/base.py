@@ -1,8 +1,5 @@
-"""WebSocket consumers, one per audience: field devices, the duty map, the public map.
-
-A consumer parses a frame, calls the service function, and answers `ack` or `error`; it forwards
-events built by coordination.events after checking that its user may see them. It refuses before
-accept() when the user may not connect, and it never raises on bad input.
+"""What every socket does: connect or refuse, hello and replay, in-order forwarding with gap
+repair, limits, and answering each frame with `ack` or `error` (it never raises on bad input).
 """
 
 import asyncio
@@ -17,7 +14,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from coordination import access, delivery, groups, selectors, services
+from coordination import access, delivery, selectors
 from coordination.errors import Invalid, NotSaved, RateLimited, ServiceError, TooLarge
 from coordination.events import event_frame
 from coordination.inbound import FRAMES, Frame, Socket
@@ -245,77 +242,3 @@ class BaseConsumer(AsyncWebsocketConsumer):
         """Re-read roles and shifts (a team's shift started or ended) and rejoin the right groups."""
         self.viewer = await self.load_viewer(self.user)
         await self._join(self.groups_for(self.viewer))
-
-
-class FieldConsumer(BaseConsumer):
-    """/ws/field/: field members. Their shift, positions, notes, alerts and chat."""
-
-    socket = Socket.FIELD
-
-    def may_connect(self, viewer: access.Viewer) -> bool:
-        return access.may_connect_field(viewer)
-
-    def groups_for(self, viewer: access.Viewer) -> list[str]:
-        return [
-            groups.FIELD,
-            *(groups.group_name("team", t) for t in viewer.team_ids),
-            *(groups.group_name("area", a) for a in viewer.duty_area_ids),
-        ]
-
-    def handler_for(self, kind: str):
-        # Positions are the high-rate stream: batched by coordination.stream, not one service call each.
-        return self.on_position if kind == "position" else super().handler_for(kind)
-
-    async def on_position(self, frame: dict) -> None:
-        report = services.PositionIn(
-            user_id=self.user.pk,
-            client_id=frame["id"],
-            lat=frame.get("lat"),
-            lon=frame.get("lon"),
-            accuracy=frame.get("accuracy"),
-            recorded_at=frame.get("recorded_at"),
-        )
-        if settings.POSITION_PIPELINE == "naive":
-            # The bench's peer: one transaction and one group send per position.
-            result = await database_sync_to_async(services.positions_record)(reports=[report])
-            await self._answer_position(frame["id"], result[0])
-            return
-        # Not awaited here: the socket keeps reading while the batch waits for its flush.
-        task = asyncio.create_task(self._ack_position(frame["id"], stream.submit(report)))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def _ack_position(self, frame_id: str, future: asyncio.Future) -> None:
-        await self._answer_position(frame_id, await future)
-
-    async def _answer_position(self, frame_id: str, result: services.PositionOut) -> None:
-        if result.error:
-            await self.send_error(frame_id, result.error)
-        else:
-            await self.send_ack(frame_id, result.seq)
-
-
-class OpsConsumer(BaseConsumer):
-    """/ws/ops/: the duty officer (acknowledges, messages) and the partner (reads only)."""
-
-    socket = Socket.OPS
-
-    def may_connect(self, viewer: access.Viewer) -> bool:
-        return access.may_connect_ops(viewer)
-
-    def groups_for(self, viewer: access.Viewer) -> list[str]:
-        return [groups.OPS, groups.DUTY] if viewer.is_duty else [groups.OPS]
-
-
-class PublicConsumer(BaseConsumer):
-    """/ws/public/: anyone. Public activities and adults per area, nothing else."""
-
-    def may_connect(self, viewer: access.Viewer) -> bool:
-        return True
-
-    def groups_for(self, viewer: access.Viewer) -> list[str]:
-        return [groups.PUBLIC]
-
-    async def load_viewer(self, user) -> access.Viewer:
-        # Whoever is signed in, this socket carries what anyone may see (replay included).
-        return access.ANONYMOUS

@@ -1,0 +1,97 @@
+"""Organisations, the roles people hold in them, field teams and device tokens."""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    FIELD = "field", _("Fältpersonal")
+    DUTY = "duty", _("Jour")
+    ASSOCIATION = "association", _("Förening")
+    PARTNER = "partner", _("Partner")
+    ADMIN = "admin", _("Administratör")
+
+
+class Organization(models.Model):
+    """The municipality, an association, a volunteer group or the police."""
+
+    class Kind(models.TextChoices):
+        MUNICIPALITY = "municipality", _("Kommun")
+        ASSOCIATION = "association", _("Förening")
+        VOLUNTEER = "volunteer", _("Volontärgrupp")
+        POLICE = "police", _("Polis")
+
+    name = models.CharField(_("namn"), max_length=120, unique=True)
+    kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisationer")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user holds a role in an organisation; one person may hold several."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("roll"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("medlemskap")
+        verbose_name_plural = _("medlemskap")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization", "role"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} – {self.organization}"
+
+
+class Team(models.Model):
+    """A field team that goes out together; its members share one shift."""
+
+    name = models.CharField(_("namn"), max_length=80, unique=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    # Two letters shown on maps and sent to OwnTracks as `tid`.
+    short = models.CharField(_("kortnamn"), max_length=2, blank=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("team")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeviceToken(models.Model):
+    """A revocable token for a device that cannot use a browser session; only its hash is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="device_tokens")
+    name = models.CharField(_("namn"), max_length=80, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("enhetsnyckel")
+        verbose_name_plural = _("enhetsnycklar")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
