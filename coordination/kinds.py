@@ -83,3 +83,9 @@ CHAT = declare(
 ACTIVITY = declare("activity", scopes=PUBLIC | STAFF, fields=ACTIVITY_FIELDS, rule=Rule.ACTIVITY)
 ACTIVITY_REMOVED = declare("activity_removed", scopes=PUBLIC, fields={"id"}, rule=Rule.REMOVE, layer="activity")
 COVERAGE = declare("coverage", scopes=PUBLIC, fields={"areas"}, rule=Rule.COVERAGE)
+CHECKIN = declare(
+    "checkin",
+    scopes=STAFF,
+    fields={"id", "team", "team_name", "shift", "place", "place_name", "lat", "lon", "created_at"},
+    rule=Rule.HISTORY,
+)

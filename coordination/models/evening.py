@@ -185,3 +185,17 @@ class ChatMessage(models.Model):
                 name="chat_channel_target",
             )
         ]
+
+
+class CheckIn(models.Model):
+    """A team on shift says it is at a known place (the youth centre, the harbour)."""
+
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="checkins")
+    place = models.ForeignKey("maps.Place", on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("incheckning")
+        verbose_name_plural = _("incheckningar")
+        ordering = ["-created_at"]

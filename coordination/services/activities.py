@@ -14,6 +14,15 @@ from coordination.payloads import activity_payload
 from coordination.validation import clean_client_id, clean_id, clean_text, point_from
 from maps.models import Activity, Place
 
+__all__ = [
+    "activity_audience",
+    "activity_cancel",
+    "activity_close",
+    "activity_create",
+    "activity_open",
+    "activity_update",
+]
+
 MAX_ACTIVITY_LENGTH = timedelta(hours=24)
 # What activity_create and activity_update accept besides the ids.
 EDITABLE_FIELDS = frozenset(

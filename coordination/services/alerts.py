@@ -12,6 +12,8 @@ from coordination.models import Alert, Event
 from coordination.services.common import ALERT_TEXT_MAX, active_shift_for
 from coordination.validation import clean_client_id, clean_id, clean_text, point_from
 
+__all__ = ["alert_acknowledge", "alert_raise", "alert_resolve"]
+
 # The states each transition may start from.
 ALLOWED_FROM = {
     Alert.Status.ACKNOWLEDGED: {Alert.Status.RAISED},

@@ -2,6 +2,8 @@
 
 from coordination.models import AuditLog
 
+__all__ = ["audit_record"]
+
 
 def audit_record(*, user, action: str, detail: dict) -> None:
     """Write who exported or read history, and what they asked for."""

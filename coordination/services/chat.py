@@ -12,6 +12,8 @@ from coordination.services.common import CHAT_TEXT_MAX
 from coordination.validation import clean_client_id, clean_text
 from maps.models import Area
 
+__all__ = ["chat_audience", "chat_send"]
+
 
 def chat_audience(channel) -> Audience:
     """The audience of a channel name (everyone, team.<id>, area.<id>); Invalid for anything else."""

@@ -8,6 +8,8 @@ from coordination.errors import Forbidden
 from coordination.models import Shift
 from maps.models import Area
 
+__all__ = ["area_at"]
+
 NOTE_TEXT_MAX = 1000
 CHAT_TEXT_MAX = 1000
 ALERT_TEXT_MAX = 500

@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from coordination.models import DeviceToken
 
+__all__ = ["device_token_issue", "device_token_revoke", "device_token_touch"]
+
 
 def device_token_issue(*, user, name: str = "") -> tuple[DeviceToken, str]:
     """Create a device token for `user`; return it and the clear key, shown only this once."""

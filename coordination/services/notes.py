@@ -12,6 +12,8 @@ from coordination.models import Event, NoteCategory, SituationNote
 from coordination.services.common import NOTE_TEXT_MAX, active_shift_for, area_at
 from coordination.validation import clean_choice, clean_client_id, clean_id, clean_text, point_from
 
+__all__ = ["note_acknowledge", "note_create"]
+
 NOTE_FIELDS = ("category", "severity", "text", "lat", "lon", "youth_count")
 
 

@@ -17,6 +17,8 @@ from coordination.models import Event, PositionReport, PresenceDay
 from coordination.selectors import coverage_counts, presence_minutes_raw, team_latest_positions
 from coordination.validation import MAX_POSITION_AGE
 
+__all__ = ["coverage_refresh", "field_positions_refresh", "positions_purge", "presence_aggregate"]
+
 
 def presence_aggregate(*, day: date) -> int:
     """Store person-minutes per area for one finished local day, once; return the rows stored.

@@ -19,6 +19,8 @@ from coordination.models import Role, Shift, Team
 from coordination.selectors import team_latest_positions
 from coordination.validation import MAX_CLOCK_SKEW, clean_client_id, clean_recorded_at, lat_lon, number
 
+__all__ = ["PositionIn", "PositionOut", "position_record", "positions_record"]
+
 
 @dataclass(frozen=True)
 class PositionIn:

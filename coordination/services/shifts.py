@@ -10,9 +10,12 @@ from coordination.errors import Conflict, Forbidden, Invalid, NotFound
 from coordination.events import event_append, written_once
 from coordination.inbound import Socket, inbound
 from coordination.models import Event, LatestPosition, Shift, Team
+from coordination.models.evening import CheckIn
 from coordination.services.common import active_shift_for
-from coordination.validation import clean_choice, clean_client_id, clean_ids, clean_optional_id
-from maps.models import Area
+from coordination.validation import clean_choice, clean_client_id, clean_id, clean_ids, clean_optional_id
+from maps.models import Area, Place
+
+__all__ = ["checkin_record", "shift_end", "shift_start", "shift_status_set"]
 
 
 @inbound("shift_start", sockets={Socket.FIELD}, rename={"areas": "area_ids", "team": "team_id"}, rejoin=True)
@@ -104,5 +107,36 @@ def shift_status_set(*, user, client_id: str | None = None, status) -> Event:
         shift.status = status
         shift.save(update_fields=["status"])
         return _shift_event(kinds.STATUS, shift, user=user, client_id=client_id)
+
+    return written_once(author=user, client_id=client_id, write=write)
+
+
+@inbound("checkin", sockets={Socket.FIELD}, rename={"place": "place_id"})
+def checkin_record(*, user, client_id: str | None = None, place_id) -> Event:
+    """The user's team on shift says it is at `place_id`; staff see it, the public never does."""
+    client_id = clean_client_id(client_id)
+    place_id = clean_id(place_id, field="place", message=_("place måste vara ett plats-id."))
+    place = Place.objects.filter(pk=place_id).first()
+    if place is None:
+        raise NotFound(_("Platsen finns inte."), field="place")
+    viewer = access.viewer_for(user)
+    if not access.may_report(viewer):
+        raise Forbidden(_("Du har inget pågående pass. Starta passet först."))
+
+    def write() -> Event:
+        shift = active_shift_for(viewer)
+        checkin = CheckIn.objects.create(shift=shift, place=place, author=user)
+        data = {
+            "id": checkin.pk,
+            "team": shift.team_id,
+            "team_name": shift.team.name,
+            "shift": shift.pk,
+            "place": place.pk,
+            "place_name": place.name,
+            "lat": round(place.point.y, 6),
+            "lon": round(place.point.x, 6),
+            "created_at": payloads.iso(checkin.created_at),
+        }
+        return event_append(kind=kinds.CHECKIN, audience=STAFF, data=data, author=user, client_id=client_id)
 
     return written_once(author=user, client_id=client_id, write=write)
