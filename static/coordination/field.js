@@ -66,7 +66,8 @@ const live = new Live({
     status: () => renderConnection(),
     outbox: () => render(),
     ack: (item) => {
-      if (["note", "alert", "chat"].includes(item.frame.type)) toast(item.frame.type === "alert" ? S.alert_sent : S.saved);
+      if (["note", "alert", "chat"].includes(item.frame.type))
+        toast(item.frame.type === "alert" ? S.alert_sent : S.saved);
     },
     error: (item, frame) => {
       if (item?.frame.type === "position") return; // a refused position is not worth an interruption
@@ -92,7 +93,9 @@ function pending(type) {
 
 /** On shift as far as this phone knows: the server's picture, overridden by a queued start or end. */
 function onShift() {
-  const queued = (live.outbox?.list() ?? []).filter((i) => i.frame.type === "shift_start" || i.frame.type === "shift_end");
+  const queued = (live.outbox?.list() ?? []).filter(
+    (i) => i.frame.type === "shift_start" || i.frame.type === "shift_end",
+  );
   if (queued.length) return queued.at(-1).frame.type === "shift_start";
   return serverShift() !== null;
 }
@@ -152,13 +155,16 @@ function describe(frame) {
 function renderOutbox() {
   const items = (live.outbox?.list() ?? []).filter((item) => item.frame.type !== "position");
   $("#outbox-card").hidden = items.length === 0;
-  setHtml($("#outbox-list"), items
-    .map(
-      (item) =>
-        `<li class="waiting" data-id="${item.id}"><span class="tag">${escapeHtml(S.waiting)}</span> ` +
-        `${escapeHtml(describe(item.frame))} <time>${timeText(new Date(item.created).toISOString())}</time></li>`,
-    )
-    .join(""));
+  setHtml(
+    $("#outbox-list"),
+    items
+      .map(
+        (item) =>
+          `<li class="waiting" data-id="${item.id}"><span class="tag">${escapeHtml(S.waiting)}</span> ` +
+          `${escapeHtml(describe(item.frame))} <time>${timeText(new Date(item.created).toISOString())}</time></li>`,
+      )
+      .join(""),
+  );
 }
 
 function renderFeed() {
@@ -167,9 +173,10 @@ function renderFeed() {
   );
   const when = (p) => p.created_at ?? p.raised_at;
   mine.sort((a, b) => Date.parse(when(b.properties)) - Date.parse(when(a.properties)));
-  setHtml($("#my-feed"), mine.length
-    ? mine.map((f) => feedItem(f)).join("")
-    : `<li class="muted">${escapeHtml(S.empty_feed)}</li>`);
+  setHtml(
+    $("#my-feed"),
+    mine.length ? mine.map((f) => feedItem(f)).join("") : `<li class="muted">${escapeHtml(S.empty_feed)}</li>`,
+  );
 }
 
 function feedItem(feature) {
@@ -202,7 +209,11 @@ function channelName(channel) {
 
 function renderChannels(shift) {
   const select = $("#chat-channel");
-  const channels = [...[...myTeams].map((id) => `team.${id}`), "everyone", ...(shift?.areas ?? []).map((id) => `area.${id}`)];
+  const channels = [
+    ...[...myTeams].map((id) => `team.${id}`),
+    "everyone",
+    ...(shift?.areas ?? []).map((id) => `area.${id}`),
+  ];
   const key = channels.join(",");
   if (select.dataset.key === key) return;
   const chosen = select.value;
@@ -319,7 +330,8 @@ function drawMyPosition() {
 
 function popupText(p) {
   if (p.layer === "team") return `${escapeHtml(p.team_name)} · ${escapeHtml(label.status[p.status] ?? "")}`;
-  if (p.layer === "note") return `${escapeHtml(label.category[p.category])} · ${escapeHtml(label.severity[p.severity])}`;
+  if (p.layer === "note")
+    return `${escapeHtml(label.category[p.category])} · ${escapeHtml(label.severity[p.severity])}`;
   if (p.layer === "alert") return `${escapeHtml(S.frame_alert)} · ${escapeHtml(p.team_name)}`;
   if (p.layer === "activity") return `${escapeHtml(p.title)} · ${escapeHtml(p.organization_name)}`;
   return escapeHtml(p.name);
@@ -328,7 +340,9 @@ function popupText(p) {
 function marker(icon) {
   return (feature) => {
     const [lon, lat] = feature.geometry.coordinates;
-    return L.marker([lat, lon], { icon: icon(feature.properties), keyboard: false }).bindPopup(popupText(feature.properties));
+    return L.marker([lat, lon], { icon: icon(feature.properties), keyboard: false }).bindPopup(
+      popupText(feature.properties),
+    );
   };
 }
 
@@ -337,7 +351,9 @@ function moveMarker(icon) {
     const [lon, lat] = feature.geometry.coordinates;
     layer.setLatLng([lat, lon]);
     layer.setIcon(icon(feature.properties));
-    layer.setOpacity(feature.properties.layer === "team" ? opacityForAge(ageMinutes(feature.properties.recorded_at)) : 1);
+    layer.setOpacity(
+      feature.properties.layer === "team" ? opacityForAge(ageMinutes(feature.properties.recorded_at)) : 1,
+    );
     layer.setPopupContent(popupText(feature.properties));
   };
 }
@@ -473,7 +489,9 @@ function renderWhere() {
   if (where === "device") {
     text.textContent = lastFix ? `${S.my_location}: ±${Math.round(lastFix.accuracy)} m` : S.waiting_fix;
   } else if (where === "map") {
-    text.textContent = picked ? fmt(S.picked, { lat: picked.lat.toFixed(5), lon: picked.lon.toFixed(5) }) : S.pick_on_map;
+    text.textContent = picked
+      ? fmt(S.picked, { lat: picked.lat.toFixed(5), lon: picked.lon.toFixed(5) })
+      : S.pick_on_map;
   } else {
     text.textContent = S.no_location;
   }

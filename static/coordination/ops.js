@@ -146,27 +146,33 @@ function queued(type, field, id) {
 
 function renderAlerts() {
   const alerts = live.state.layer("alert").map((f) => f.properties);
-  alerts.sort((a, b) => (a.status === b.status ? Date.parse(b.raised_at) - Date.parse(a.raised_at) : a.status === "raised" ? -1 : 1));
+  alerts.sort((a, b) =>
+    a.status === b.status ? Date.parse(b.raised_at) - Date.parse(a.raised_at) : a.status === "raised" ? -1 : 1,
+  );
   const raised = alerts.filter((a) => a.status === "raised").length;
   document.title = `${raised ? `(${raised}) ` : ""}${document.title.replace(/^\(\d+\) /, "")}`;
-  setHtml($("#alerts"), alerts
-    .map((a) => {
-      let action = "";
-      if (canAct && a.status === "raised") {
-        const busy = queued("ack_alert", "alert", a.id);
-        action = `<button type="button" class="danger" data-ack-alert="${a.id}"${busy ? " disabled" : ""}>${escapeHtml(busy ? S.waiting : S.acknowledge)}</button>`;
-      } else if (canAct) {
-        const busy = queued("resolve_alert", "alert", a.id);
-        action = `<button type="button" class="secondary" data-resolve-alert="${a.id}"${busy ? " disabled" : ""}>${escapeHtml(busy ? S.waiting : S.resolve)}</button>`;
-      }
-      const state = a.status === "raised" ? "" : ` <span class="tag tag-acknowledged">${escapeHtml(S.alert_acknowledged)}</span>`;
-      return (
-        `<article class="alert-card ${a.status}" data-id="alert.${a.id}" data-focus="alert.${a.id}">` +
-        `<h2>${escapeHtml(fmt(S.alert_from, { team: a.team_name }))}${state}</h2>` +
-        `<p>${escapeHtml(a.text)} <time>${timeText(a.raised_at)}</time></p>${action}</article>`
-      );
-    })
-    .join(""));
+  setHtml(
+    $("#alerts"),
+    alerts
+      .map((a) => {
+        let action = "";
+        if (canAct && a.status === "raised") {
+          const busy = queued("ack_alert", "alert", a.id);
+          action = `<button type="button" class="danger" data-ack-alert="${a.id}"${busy ? " disabled" : ""}>${escapeHtml(busy ? S.waiting : S.acknowledge)}</button>`;
+        } else if (canAct) {
+          const busy = queued("resolve_alert", "alert", a.id);
+          action = `<button type="button" class="secondary" data-resolve-alert="${a.id}"${busy ? " disabled" : ""}>${escapeHtml(busy ? S.waiting : S.resolve)}</button>`;
+        }
+        const state =
+          a.status === "raised" ? "" : ` <span class="tag tag-acknowledged">${escapeHtml(S.alert_acknowledged)}</span>`;
+        return (
+          `<article class="alert-card ${a.status}" data-id="alert.${a.id}" data-focus="alert.${a.id}">` +
+          `<h2>${escapeHtml(fmt(S.alert_from, { team: a.team_name }))}${state}</h2>` +
+          `<p>${escapeHtml(a.text)} <time>${timeText(a.raised_at)}</time></p>${action}</article>`
+        );
+      })
+      .join(""),
+  );
 }
 
 function renderTeams() {
@@ -175,19 +181,25 @@ function renderTeams() {
     .map((f) => f.properties)
     .filter((p) => passes(p, "team"));
   teams.sort((a, b) => a.team_name.localeCompare(b.team_name));
-  setHtml($("#teams"), teams.length
-    ? teams
-        .map((t) => {
-          const areas = (t.areas ?? []).map((id) => areaName[id]).filter(Boolean).join(", ");
-          const fade = opacityForAge(ageMinutes(t.recorded_at));
-          return (
-            `<li class="team-item status-${t.status}" data-id="team.${t.team}" data-focus="team.${t.team}" style="--fade:${fade}">` +
-            `<strong>${escapeHtml(t.team_name)}</strong> <span class="tag status">${escapeHtml(label.status[t.status] ?? t.status)}</span>` +
-            `<span class="muted"> · ${escapeHtml(ageText(t.recorded_at, S))}${areas ? ` · ${escapeHtml(areas)}` : ""}</span></li>`
-          );
-        })
-        .join("")
-    : `<li class="muted">${escapeHtml(S.no_teams)}</li>`);
+  setHtml(
+    $("#teams"),
+    teams.length
+      ? teams
+          .map((t) => {
+            const areas = (t.areas ?? [])
+              .map((id) => areaName[id])
+              .filter(Boolean)
+              .join(", ");
+            const fade = opacityForAge(ageMinutes(t.recorded_at));
+            return (
+              `<li class="team-item status-${t.status}" data-id="team.${t.team}" data-focus="team.${t.team}" style="--fade:${fade}">` +
+              `<strong>${escapeHtml(t.team_name)}</strong> <span class="tag status">${escapeHtml(label.status[t.status] ?? t.status)}</span>` +
+              `<span class="muted"> · ${escapeHtml(ageText(t.recorded_at, S))}${areas ? ` · ${escapeHtml(areas)}` : ""}</span></li>`
+            );
+          })
+          .join("")
+      : `<li class="muted">${escapeHtml(S.no_teams)}</li>`,
+  );
 }
 
 function renderAreas() {
@@ -196,13 +208,16 @@ function renderAreas() {
     .map((f) => f.properties)
     .filter((p) => passes(p, "area"));
   areas.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
-  setHtml($("#areas"), areas
-    .map(
-      (a) =>
-        `<li class="area-item ${a.adults ? "covered" : a.kind === "hotspot" ? "uncovered" : ""}" data-focus="area.${a.id}">` +
-        `<strong>${escapeHtml(a.name)}</strong> <span class="muted">${escapeHtml(adultsText(a.adults, S))}</span></li>`,
-    )
-    .join(""));
+  setHtml(
+    $("#areas"),
+    areas
+      .map(
+        (a) =>
+          `<li class="area-item ${a.adults ? "covered" : a.kind === "hotspot" ? "uncovered" : ""}" data-focus="area.${a.id}">` +
+          `<strong>${escapeHtml(a.name)}</strong> <span class="muted">${escapeHtml(adultsText(a.adults, S))}</span></li>`,
+      )
+      .join(""),
+  );
 }
 
 function feedEntryHtml(entry) {
@@ -234,8 +249,10 @@ function feedEntryHtml(entry) {
   let text = "";
   if (entry.kind === "alert") text = fmt(S.alert_from, { team: d.team_name });
   else if (entry.kind === "shift") text = fmt(d.active ? S.shift_started : S.shift_ended, { team: d.team_name });
-  else if (entry.kind === "status") text = fmt(S.status_changed, { team: d.team_name, status: label.status[d.status] ?? d.status });
-  else if (entry.kind === "activity") text = fmt(S.activity_changed, { title: d.title, status: label.activity[d.status] ?? d.status });
+  else if (entry.kind === "status")
+    text = fmt(S.status_changed, { team: d.team_name, status: label.status[d.status] ?? d.status });
+  else if (entry.kind === "activity")
+    text = fmt(S.activity_changed, { title: d.title, status: label.activity[d.status] ?? d.status });
   return `<li class="feed-${entry.kind}">${escapeHtml(text)} ${at}</li>`;
 }
 
@@ -248,7 +265,7 @@ function renderFeed() {
 function channelName(channel) {
   if (channel === "everyone") return S.everyone;
   const [kind, id] = channel.split(".");
-  return kind === "team" ? teamName[id] : areaName[id] ?? channel;
+  return kind === "team" ? teamName[id] : (areaName[id] ?? channel);
 }
 
 function renderChat() {
@@ -354,7 +371,8 @@ function popupText(p) {
     const count = p.youth_count != null ? ` · ${escapeHtml(fmt(S.youth_count, { n: p.youth_count }))}` : "";
     return `<strong>${escapeHtml(label.category[p.category])}</strong> · ${escapeHtml(label.severity[p.severity])}${count}<br>${escapeHtml(p.text)}`;
   }
-  if (p.layer === "alert") return `<strong>${escapeHtml(fmt(S.alert_from, { team: p.team_name }))}</strong><br>${escapeHtml(p.text)}`;
+  if (p.layer === "alert")
+    return `<strong>${escapeHtml(fmt(S.alert_from, { team: p.team_name }))}</strong><br>${escapeHtml(p.text)}`;
   if (p.layer === "activity") {
     return `<strong>${escapeHtml(p.title)}</strong><br>${escapeHtml(p.organization_name)} · ${timeText(p.starts_at)}–${timeText(p.ends_at)}`;
   }

@@ -24,9 +24,9 @@ const GLYPHS = {
   drugs: '<rect x="3" y="9" width="18" height="7" rx="3.5" transform="rotate(-35 12 12.5)"/><path d="M10 9l4 6"/>',
   vehicle: '<circle cx="6" cy="17" r="3"/><circle cx="18" cy="17" r="3"/><path d="M6 17l5-7h4l3 7M13 6h3"/>',
   unsafe_place: '<path d="M12 3 2 20h20z"/><path d="M12 9v5M12 16.5v.5"/>',
-  positive:
-    '<path d="M12 20s-8-5-8-11a4 4 0 0 1 8-1 4 4 0 0 1 8 1c0 6-8 11-8 11z" fill="#fff"/>',
-  other: '<circle cx="6" cy="12" r="1.6" fill="#fff"/><circle cx="12" cy="12" r="1.6" fill="#fff"/>' +
+  positive: '<path d="M12 20s-8-5-8-11a4 4 0 0 1 8-1 4 4 0 0 1 8 1c0 6-8 11-8 11z" fill="#fff"/>',
+  other:
+    '<circle cx="6" cy="12" r="1.6" fill="#fff"/><circle cx="12" cy="12" r="1.6" fill="#fff"/>' +
     '<circle cx="18" cy="12" r="1.6" fill="#fff"/>',
   activity: '<path d="M4 11 12 4l8 7M6 10v10h12V10"/><path d="M10 20v-5h4v5"/>',
 };
@@ -64,7 +64,13 @@ export function timeText(iso, lang = LOCALE) {
 
 export function dayTimeText(iso, lang = LOCALE) {
   if (!iso) return "";
-  return new Date(iso).toLocaleString(lang, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  return new Date(iso).toLocaleString(lang, {
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
 }
 
 export function ageText(iso, strings) {

@@ -81,13 +81,16 @@ function render() {
   setHtml($("#upcoming"), later.map(activityItem).join("") || empty);
   const areas = live.state.layer("area").map((f) => f.properties);
   areas.sort((a, b) => b.adults - a.adults || a.name.localeCompare(b.name));
-  setHtml($("#areas"), areas
-    .map(
-      (a) =>
-        `<li class="area-item ${a.adults ? "covered" : ""}" data-id="area.${a.id}" data-focus="area.${a.id}">` +
-        `<strong>${escapeHtml(a.name)}</strong> <span class="count" data-adults="${a.adults}">${escapeHtml(adultsText(a.adults, S))}</span></li>`,
-    )
-    .join(""));
+  setHtml(
+    $("#areas"),
+    areas
+      .map(
+        (a) =>
+          `<li class="area-item ${a.adults ? "covered" : ""}" data-id="area.${a.id}" data-focus="area.${a.id}">` +
+          `<strong>${escapeHtml(a.name)}</strong> <span class="count" data-adults="${a.adults}">${escapeHtml(adultsText(a.adults, S))}</span></li>`,
+      )
+      .join(""),
+  );
   renderConnection();
   if (layers) layers.sync(live.state);
 }
@@ -116,7 +119,9 @@ onMap("public-map", (leafletMap) => {
       area: (f) => L.geoJSON(f.geometry, { style: areaStyle(f.properties) }).bindTooltip(popupText(f.properties)),
       activity: (f) => {
         const [lon, lat] = f.geometry.coordinates;
-        return L.marker([lat, lon], { icon: activityIcon(f.properties), keyboard: false }).bindPopup(popupText(f.properties));
+        return L.marker([lat, lon], { icon: activityIcon(f.properties), keyboard: false }).bindPopup(
+          popupText(f.properties),
+        );
       },
     },
     update: {
