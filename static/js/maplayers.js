@@ -2,7 +2,10 @@
 // feature layer kept in step with a LiveState. Shared by the field page, the duty map and the
 // public map, so the three draw the same thing the same way. Expects Leaflet's global `L`.
 
-import { fmt } from "./live.js";
+import { fmt, gettext, ngettext } from "./i18n.js";
+
+// Positions age while nobody moves: how often markers fade and "n min ago" is written again.
+const AGE_TICK_MS = 15000;
 
 const SEVERITY_COLOURS = { 1: "#1f6fd1", 2: "#e08a00", 3: "#c62828" };
 const STATUS_COLOURS = {
@@ -73,11 +76,19 @@ export function dayTimeText(iso, lang = LOCALE) {
   });
 }
 
-export function ageText(iso, strings) {
+export function ageText(iso) {
   const minutes = ageMinutes(iso);
-  if (minutes === Infinity) return strings.no_position;
-  if (minutes < 1) return strings.just_now;
-  return fmt(strings.minutes_ago, { n: Math.round(minutes) });
+  if (minutes === Infinity) return gettext("ingen position än");
+  if (minutes < 1) return gettext("nyss");
+  return fmt(gettext("%(n)s min sedan"), { n: Math.round(minutes) });
+}
+
+/** Every AGE_TICK_MS: fade the team markers of `layers()` (null until the map is made), then `also()`. */
+export function keepAgeing(layers, also = () => {}) {
+  return setInterval(() => {
+    layers()?.refresh("team");
+    also();
+  }, AGE_TICK_MS);
 }
 
 export function noteIcon(props) {
@@ -129,9 +140,68 @@ export function areaStyle(props) {
   return { color: "#5b6b7b", weight: 1, fillColor: "#5b6b7b", fillOpacity: 0.04 };
 }
 
-export function adultsText(adults, strings) {
-  if (!adults) return strings.nobody;
-  return `${adults} ${adults === 1 ? strings.adult : strings.adults}`;
+export function adultsText(adults) {
+  if (!adults) return gettext("Ingen vuxen ute");
+  return fmt(ngettext("%(n)s vuxen ute", "%(n)s vuxna ute", adults), { n: adults });
+}
+
+/** An area's name and how many adults are out there: its tooltip on every map. */
+export function areaText(props) {
+  return `${escapeHtml(props.name)}: ${escapeHtml(adultsText(props.adults))}`;
+}
+
+const ICONS = { activity: activityIcon, note: noteIcon, team: teamIcon, alert: alertIcon };
+
+function markerOpacity(props) {
+  return props.layer === "team" ? opacityForAge(ageMinutes(props.recorded_at)) : 1;
+}
+
+/**
+ * Leaflet markers for a point layer (see ICONS) with `popup(properties)` as popup; `teamLabels`
+ * writes each team's name beside its marker, so the duty officer reads the map without popups.
+ */
+function markerTables(name, { popup, teamLabels }) {
+  const icon = ICONS[name];
+  const draw = (feature) => {
+    const p = feature.properties;
+    const layer = L.marker(latLng(feature), { icon: icon(p), keyboard: false, opacity: markerOpacity(p) });
+    if (teamLabels && name === "team") {
+      const options = { permanent: true, direction: "right", offset: [16, 0], className: "team-label" };
+      layer.bindTooltip(escapeHtml(p.team_name), options);
+    }
+    if (name === "alert") layer.setZIndexOffset(1000); // a call for help is never under another marker
+    return layer.bindPopup(popup(p));
+  };
+  const update = (layer, feature) => {
+    const p = feature.properties;
+    layer.setLatLng(latLng(feature));
+    layer.setIcon(icon(p));
+    layer.setOpacity(markerOpacity(p));
+    if (teamLabels && name === "team") layer.setTooltipContent(escapeHtml(p.team_name));
+    layer.setPopupContent(popup(p));
+  };
+  return { draw, update };
+}
+
+/**
+ * The map layers of a live page: `names` of the feature layers it shows (areas coloured by
+ * coverage, the others as markers), `popup(properties)` for a marker, `visible(feature)` to filter.
+ */
+export function liveLayers(map, { names, popup, teamLabels = false, visible }) {
+  const draw = {};
+  const update = {};
+  for (const name of names) {
+    if (name === "area") {
+      draw.area = (f) => L.geoJSON(f.geometry, { style: areaStyle(f.properties) }).bindTooltip(areaText(f.properties));
+      update.area = (layer, f) => {
+        layer.setStyle(areaStyle(f.properties));
+        layer.setTooltipContent(areaText(f.properties));
+      };
+    } else {
+      ({ draw: draw[name], update: update[name] } = markerTables(name, { popup, teamLabels }));
+    }
+  }
+  return new FeatureLayers(map, { draw, update, visible });
 }
 
 /**
@@ -191,6 +261,25 @@ export class FeatureLayers {
 
   layerFor(id) {
     return this.shown.get(id)?.layer ?? null;
+  }
+
+  /** Show the feature `id` (e.g. "note.3") on the map: zoom to a marker and open it, or fit an area. */
+  focus(id) {
+    const layer = this.layerFor(id);
+    if (!layer) return;
+    if (layer.getLatLng) {
+      this.map.setView(layer.getLatLng(), Math.max(this.map.getZoom(), 16));
+      layer.openPopup?.();
+    } else if (layer.getBounds) {
+      this.map.fitBounds(layer.getBounds(), { maxZoom: 16 });
+    }
+  }
+
+  /** Frame the map on the areas; false when there are none. */
+  fitAreas() {
+    const areas = this.groups.area?.getLayers() ?? [];
+    if (areas.length) this.map.fitBounds(L.featureGroup(areas).getBounds(), { maxZoom: 15 });
+    return areas.length > 0;
   }
 }
 
