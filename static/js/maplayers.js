@@ -198,7 +198,9 @@ export function liveLayers(map, { names, popup, teamLabels = false, visible }) {
         layer.setTooltipContent(areaText(f.properties));
       };
     } else {
-      ({ draw: draw[name], update: update[name] } = markerTables(name, { popup, teamLabels }));
+      const markers = markerTables(name, { popup, teamLabels });
+      draw[name] = markers.draw;
+      update[name] = markers.update;
     }
   }
   return new FeatureLayers(map, { draw, update, visible });
