@@ -1,5 +1,5 @@
-// Text for the pages: Django's JavaScript catalog (/jsi18n/, a classic script that base.html loads
-// before the modules) translates the Swedish source strings written here as msgids; the English
+// Text for the pages: Django's JavaScript catalog (/jsi18n/, a classic script each page template
+// loads before its modules) translates the Swedish source strings used as msgids; the English
 // lives in locale/en/LC_MESSAGES/djangojs.po. `manage.py makemessages -d djangojs` finds every
 // gettext/ngettext call with a literal string, so call them with literals only.
 //
