@@ -32,9 +32,15 @@ run: setup
 browser:
 	scripts/browser
 
-lint: $(VENV)/.installed
+# The JavaScript linter and formatter, at the versions package-lock.json pins (a fresh machine has no node_modules).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	npm run --silent lint
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

@@ -2,9 +2,12 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # The pages' JavaScript text in the reader's language (locale/*/LC_MESSAGES/djangojs.po).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     # /api/... and /track/...: the REST API, feeds and phone-tracker endpoints.
     path("", include("coordination.api.urls")),

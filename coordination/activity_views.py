@@ -18,7 +18,7 @@ from coordination import access, selectors, services
 from coordination.errors import ServiceError
 from coordination.forms import ActivityForm
 from coordination.models import Organization
-from coordination.views import map_strings, page_context
+from coordination.views import page_context
 from maps.models import Activity, Place
 
 # Status actions on the association page: URL word -> service function.
@@ -57,16 +57,6 @@ def _places() -> list[dict]:
 # --- public map -------------------------------------------------------------------------------------
 
 
-def public_strings() -> dict:
-    """UI text of static/maps/public.js."""
-    return {
-        "no_activities": _("Inga aktiviteter just nu."),
-        "open_now": _("Öppet nu"),
-        "age": _("Ålder"),
-        "contact": _("Kontakt"),
-    }
-
-
 @never_cache
 def public_map(request: HttpRequest) -> HttpResponse:
     """Open and upcoming public activities and adults per area; no login, never a staff position."""
@@ -76,7 +66,6 @@ def public_map(request: HttpRequest) -> HttpResponse:
         "snapshot": selectors.live_snapshot(viewer=viewer),
         "ws_path": "/ws/public/",
         "snapshot_url": reverse("public_snapshot"),
-        "strings": {**map_strings(), **public_strings()},
     }
     context = {**page_context(request, access.viewer_for(request.user), current="public"), "config": config}
     return render(request, "maps/public.html", context)

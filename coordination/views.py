@@ -80,28 +80,11 @@ def _areas() -> list[dict]:
     return [{"id": a.pk, "name": a.name, "kind": a.kind} for a in Area.objects.exclude(kind=Area.Kind.MUNICIPALITY)]
 
 
-def map_strings() -> dict:
-    """UI text the map scripts share (Swedish source, translated like the templates)."""
-    return {
-        "online": _("Ansluten"),
-        "connecting": _("Ansluter …"),
-        "offline": _("Frånkopplad"),
-        "waiting": _("Väntar"),
-        "adults": _("vuxna ute"),
-        "adult": _("vuxen ute"),
-        "nobody": _("Ingen vuxen ute"),
-        "open_now": _("Öppet nu"),
-        "closed": _("Stängt i kväll"),
-        "weekly": _("varje vecka"),
-        "youth": _("unga"),
-        "no_position": _("ingen position än"),
-        "minutes_ago": _("%(n)s min sedan"),
-        "just_now": _("nyss"),
-    }
-
-
 def _staff_config(viewer: access.Viewer) -> dict:
-    """Server data shared by the field page and the duty map: snapshot, lists and labels."""
+    """Server data shared by the field page and the duty map: snapshot, lists and labels.
+
+    The pages' own text comes from the JavaScript catalog (/jsi18n/), not from here.
+    """
     return {
         "snapshot": selectors.live_snapshot(viewer=viewer),
         "chat": _recent_chat(viewer),
@@ -112,7 +95,6 @@ def _staff_config(viewer: access.Viewer) -> dict:
         "severities": _choices(SituationNote.Severity.choices),
         "statuses": _choices(Shift.Status.choices),
         "activity_statuses": _choices(Activity.Status.choices),
-        "strings": map_strings(),
     }
 
 
@@ -143,47 +125,10 @@ def field(request: HttpRequest) -> HttpResponse:
         "ws_path": "/ws/field/",
         "snapshot_url": reverse("api-snapshot"),
         "sw_url": reverse("field_sw"),
-        "strings": {**map_strings(), **field_strings()},
     }
     context = {**page_context(request, viewer, current="field"), "config": config}
     context["my_teams"] = Team.objects.filter(pk__in=viewer.team_ids)
     return render(request, "coordination/field.html", context)
-
-
-def field_strings() -> dict:
-    """UI text of static/coordination/field.js."""
-    return {
-        "on_shift_since": _("Pass pågår sedan %(time)s"),
-        "sharing": _("Delar position"),
-        "sharing_accuracy": _("Delar position (±%(m)s m)"),
-        "paused": _("Positionen delas inte (pausad)"),
-        "no_geolocation": _("Positionen kan inte delas: %(reason)s"),
-        "waiting_fix": _("Väntar på position …"),
-        "sent_waiting": _("Sparad på telefonen – skickas när anslutningen är tillbaka."),
-        "saved": _("Skickat."),
-        "alert_sent": _("Larmet är skickat till jouren."),
-        "note_needs_category": _("Välj en kategori."),
-        "pick_on_map": _("Tryck på kartan där det gäller."),
-        "picked": _("Vald plats: %(lat)s, %(lon)s"),
-        "no_location": _("Ingen plats"),
-        "my_location": _("Min position"),
-        "frame_note": _("Notering"),
-        "frame_alert": _("Larm"),
-        "frame_chat": _("Chatt"),
-        "frame_status": _("Status"),
-        "frame_shift_start": _("Starta pass"),
-        "frame_shift_end": _("Avsluta pass"),
-        "frame_position": _("Position"),
-        "alert_raised": _("Larm skickat"),
-        "alert_acknowledged": _("Kvitterat av jouren"),
-        "alert_resolved": _("Avslutat"),
-        "note_open": _("Ny"),
-        "note_acknowledged": _("Kvitterad"),
-        "channel_team": _("Mitt team"),
-        "channel_everyone": _("Alla i tjänst"),
-        "empty_feed": _("Inget rapporterat än i kväll."),
-        "confirm_end": _("Avsluta passet? Positionen slutar delas."),
-    }
 
 
 @require_GET
@@ -215,29 +160,6 @@ def ops(request: HttpRequest) -> HttpResponse:
         "can_act": can_act,
         "ws_path": "/ws/ops/",
         "snapshot_url": reverse("api-snapshot"),
-        "strings": {**map_strings(), **ops_strings()},
     }
     context = {**page_context(request, viewer, current="ops"), "config": config, "can_act": can_act}
     return render(request, "coordination/ops.html", context)
-
-
-def ops_strings() -> dict:
-    """UI text of static/coordination/ops.js."""
-    return {
-        "acknowledge": _("Kvittera"),
-        "resolve": _("Avsluta"),
-        "acknowledged": _("Kvitterad"),
-        "alert_acknowledged": _("Kvitterat"),
-        "alert_from": _("Larm från %(team)s"),
-        "shift_started": _("%(team)s startade passet"),
-        "shift_ended": _("%(team)s avslutade passet"),
-        "status_changed": _("%(team)s: %(status)s"),
-        "activity_changed": _("Aktivitet: %(title)s (%(status)s)"),
-        "note_from": _("%(category)s – %(team)s"),
-        "duty": _("jouren"),
-        "everyone": _("Alla i tjänst"),
-        "sound_on": _("Ljud på"),
-        "no_teams": _("Inga team ute just nu."),
-        "no_feed": _("Inget har hänt än i kväll."),
-        "youth_count": _("ca %(n)s unga"),
-    }

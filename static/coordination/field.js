@@ -2,34 +2,14 @@
 // Everything the person sends goes through the shared outbox (static/js/live.js), so it survives
 // a dead zone or a reload and is delivered once.
 
-import { renderChatList } from "../js/chat.js";
-import { Live, fmt, serverData, setHtml } from "../js/live.js";
-import {
-  FeatureLayers,
-  activityIcon,
-  adultsText,
-  ageMinutes,
-  alertIcon,
-  areaStyle,
-  escapeHtml,
-  noteIcon,
-  onMap,
-  opacityForAge,
-  teamIcon,
-  timeText,
-} from "../js/maplayers.js";
+import { ChatLog, renderChannels, sendChatFrom } from "../js/chat.js";
+import { fmt, gettext } from "../js/i18n.js";
+import { Live, chatChannel } from "../js/live.js";
+import { escapeHtml, keepAgeing, liveLayers, noteIcon, onMap, timeText } from "../js/maplayers.js";
+import { $, renderConnection, setHtml, staffConfig, toast } from "../js/ui.js";
 
-const config = serverData("field-config");
-const S = config.strings;
-const myTeams = new Set(config.my_teams);
-const label = {
-  category: Object.fromEntries(config.categories),
-  severity: Object.fromEntries(config.severities),
-  status: Object.fromEntries(config.statuses),
-};
-const teamName = Object.fromEntries(config.teams.map((t) => [t.id, t.name]));
-const areaName = Object.fromEntries(config.areas.map((a) => [a.id, a.name]));
-const $ = (selector) => document.querySelector(selector);
+const { config, label, names } = staffConfig("field-config");
+const myTeams = names.myTeams;
 
 // Positions: often enough for the duty map, rarely enough for the battery and the server.
 const POSITION_EVERY_MS = 10000;
@@ -37,7 +17,7 @@ const POSITION_MOVED_M = 30;
 const POSITION_MIN_MS = 3000;
 const PAUSE_KEY = "narvaro-field-paused";
 
-const chat = new Map(); // seq -> chat event data
+const chat = new ChatLog($("#chat-list"), { history: config.chat, names });
 let unread = 0;
 let layers = null;
 let map = null;
@@ -55,22 +35,22 @@ const live = new Live({
   path: config.ws_path,
   snapshot: config.snapshot,
   snapshotUrl: config.snapshot_url,
+  myTeams,
   outboxName: `narvaro-outbox-${config.user}`,
   handlers: {
     change: () => render(),
     event: (event) => {
       if (event.kind === "chat") addChat(event);
-      // My team went out or came home: what I may see changed, so the picture is fetched again.
-      if (event.kind === "shift" && myTeams.has(event.data.team)) live.reload();
     },
-    status: () => renderConnection(),
+    status: () => renderStatus(),
     outbox: () => render(),
     ack: (item) => {
-      if (["note", "alert", "chat"].includes(item.frame.type)) toast(item.frame.type === "alert" ? S.alert_sent : S.saved);
+      if (["note", "alert", "chat"].includes(item.frame.type))
+        toast(item.frame.type === "alert" ? gettext("Larmet är skickat till jouren.") : gettext("Skickat."));
     },
     error: (item, frame) => {
       if (item?.frame.type === "position") return; // a refused position is not worth an interruption
-      toast(frame.message, true);
+      toast(frame.message, { error: true });
       if (item?.frame.type === "note") restoreNote(item.frame);
     },
   },
@@ -92,7 +72,9 @@ function pending(type) {
 
 /** On shift as far as this phone knows: the server's picture, overridden by a queued start or end. */
 function onShift() {
-  const queued = (live.outbox?.list() ?? []).filter((i) => i.frame.type === "shift_start" || i.frame.type === "shift_end");
+  const queued = (live.outbox?.list() ?? []).filter(
+    (i) => i.frame.type === "shift_start" || i.frame.type === "shift_end",
+  );
   if (queued.length) return queued.at(-1).frame.type === "shift_start";
   return serverShift() !== null;
 }
@@ -111,54 +93,54 @@ function render() {
   $("#shift-off").hidden = out;
   $("#shift-on").hidden = !out;
   $("#shift-since").textContent = shift
-    ? fmt(S.on_shift_since, { time: timeText(shift.started_at) }) + (shift.team_name ? ` · ${shift.team_name}` : "")
-    : `${S.frame_shift_start} · ${S.waiting}`;
+    ? fmt(gettext("Pass pågår sedan %(time)s"), { time: timeText(shift.started_at) }) +
+      (shift.team_name ? ` · ${shift.team_name}` : "")
+    : `${gettext("Starta pass")} · ${gettext("Väntar")}`;
   const status = currentStatus();
   for (const button of document.querySelectorAll("#status-buttons button")) {
     button.setAttribute("aria-pressed", String(button.dataset.status === status));
   }
   renderOutbox();
   renderFeed();
-  renderChannels(shift);
+  renderChatChannels(shift);
   renderChat();
-  renderConnection();
+  renderStatus();
   updatePositionWatch(out);
   if (layers) layers.sync(live.state);
 }
 
-function renderConnection() {
-  const badge = $("#connection");
-  const waiting = live.outbox ? live.outbox.list().filter((i) => i.frame.type !== "position").length : 0;
-  const state = live.status === "signed_out" ? "offline" : live.status;
-  badge.dataset.state = state;
-  badge.textContent = S[state] + (waiting ? ` · ${waiting} ${S.waiting.toLowerCase()}` : "");
+function renderStatus() {
+  renderConnection(live.status, (live.outbox?.list() ?? []).filter((i) => i.frame.type !== "position").length);
 }
 
 function describe(frame) {
   switch (frame.type) {
     case "note":
-      return `${S.frame_note}: ${label.category[frame.category] ?? frame.category}${frame.text ? ` – ${frame.text}` : ""}`;
+      return `${gettext("Notering")}: ${label.category[frame.category] ?? frame.category}${frame.text ? ` – ${frame.text}` : ""}`;
     case "alert":
-      return `${S.frame_alert}${frame.text ? `: ${frame.text}` : ""}`;
+      return `${gettext("Larm")}${frame.text ? `: ${frame.text}` : ""}`;
     case "chat":
-      return `${S.frame_chat}: ${frame.text}`;
+      return `${gettext("Chatt")}: ${frame.text}`;
     case "status":
-      return `${S.frame_status}: ${label.status[frame.status] ?? frame.status}`;
+      return `${gettext("Status")}: ${label.status[frame.status] ?? frame.status}`;
     default:
-      return S[`frame_${frame.type}`] ?? frame.type;
+      return { shift_start: gettext("Starta pass"), shift_end: gettext("Avsluta pass") }[frame.type] ?? frame.type;
   }
 }
 
 function renderOutbox() {
   const items = (live.outbox?.list() ?? []).filter((item) => item.frame.type !== "position");
   $("#outbox-card").hidden = items.length === 0;
-  setHtml($("#outbox-list"), items
-    .map(
-      (item) =>
-        `<li class="waiting" data-id="${item.id}"><span class="tag">${escapeHtml(S.waiting)}</span> ` +
-        `${escapeHtml(describe(item.frame))} <time>${timeText(new Date(item.created).toISOString())}</time></li>`,
-    )
-    .join(""));
+  setHtml(
+    $("#outbox-list"),
+    items
+      .map(
+        (item) =>
+          `<li class="waiting" data-id="${item.id}"><span class="tag">${escapeHtml(gettext("Väntar"))}</span> ` +
+          `${escapeHtml(describe(item.frame))} <time>${timeText(new Date(item.created).toISOString())}</time></li>`,
+      )
+      .join(""),
+  );
 }
 
 function renderFeed() {
@@ -167,23 +149,30 @@ function renderFeed() {
   );
   const when = (p) => p.created_at ?? p.raised_at;
   mine.sort((a, b) => Date.parse(when(b.properties)) - Date.parse(when(a.properties)));
-  setHtml($("#my-feed"), mine.length
-    ? mine.map((f) => feedItem(f)).join("")
-    : `<li class="muted">${escapeHtml(S.empty_feed)}</li>`);
+  setHtml(
+    $("#my-feed"),
+    mine.length
+      ? mine.map((f) => feedItem(f)).join("")
+      : `<li class="muted">${escapeHtml(gettext("Inget rapporterat än i kväll."))}</li>`,
+  );
 }
 
 function feedItem(feature) {
   const p = feature.properties;
   if (p.layer === "alert") {
-    const state = { raised: S.alert_raised, acknowledged: S.alert_acknowledged, resolved: S.alert_resolved }[p.status];
+    const state = {
+      raised: gettext("Larm skickat"),
+      acknowledged: gettext("Kvitterat av jouren"),
+      resolved: gettext("Avslutat"),
+    }[p.status];
     return (
-      `<li class="alert-item ${p.status}" data-id="${feature.id}"><strong>${escapeHtml(S.frame_alert)}</strong>` +
+      `<li class="alert-item ${p.status}" data-id="${feature.id}"><strong>${escapeHtml(gettext("Larm"))}</strong>` +
       `${p.text ? ` – ${escapeHtml(p.text)}` : ""} <time>${timeText(p.raised_at)}</time>` +
       ` <span class="tag tag-${p.status}">${escapeHtml(state)}</span></li>`
     );
   }
-  const state = p.status === "acknowledged" ? S.note_acknowledged : S.note_open;
-  const count = p.youth_count != null ? ` · ${p.youth_count} ${escapeHtml(S.youth)}` : "";
+  const state = p.status === "acknowledged" ? gettext("Kvitterad") : gettext("Ny");
+  const count = p.youth_count != null ? ` · ${p.youth_count} ${escapeHtml(gettext("unga"))}` : "";
   return (
     `<li class="note-item sev-${p.severity}" data-id="${feature.id}"><strong>${escapeHtml(label.category[p.category])}</strong>` +
     ` · ${escapeHtml(label.severity[p.severity])}${count}${p.text ? ` – ${escapeHtml(p.text)}` : ""}` +
@@ -193,38 +182,23 @@ function feedItem(feature) {
 
 // --- chat -------------------------------------------------------------------------------------------
 
-function channelName(channel) {
-  if (channel === "everyone") return S.channel_everyone;
-  const [kind, id] = channel.split(".");
-  if (kind === "team") return myTeams.has(Number(id)) && myTeams.size === 1 ? S.channel_team : teamName[id];
-  return areaName[id] ?? channel;
-}
-
-function renderChannels(shift) {
-  const select = $("#chat-channel");
-  const channels = [...[...myTeams].map((id) => `team.${id}`), "everyone", ...(shift?.areas ?? []).map((id) => `area.${id}`)];
-  const key = channels.join(",");
-  if (select.dataset.key === key) return;
-  const chosen = select.value;
-  select.innerHTML = channels.map((c) => `<option value="${c}">${escapeHtml(channelName(c))}</option>`).join("");
-  if (channels.includes(chosen)) select.value = chosen;
-  select.dataset.key = key;
+function renderChatChannels(shift) {
+  const channels = [
+    ...[...myTeams].map((id) => chatChannel("team", id)),
+    chatChannel("everyone"),
+    ...(shift?.areas ?? []).map((id) => chatChannel("area", id)),
+  ];
+  renderChannels($("#chat-channel"), [[null, channels]], names);
 }
 
 function addChat(event) {
-  if (chat.has(event.seq)) return;
-  chat.set(event.seq, event.data);
+  if (!chat.add(event)) return;
   if (document.querySelector(".tab:not([hidden])")?.dataset.tab !== "chat") unread += 1;
   renderChat();
 }
 
 function renderChat() {
-  renderChatList($("#chat-list"), {
-    sent: chat.entries(),
-    waiting: pending("chat"),
-    channelName,
-    waitingLabel: S.waiting,
-  });
+  chat.render(live.outbox);
   const badge = $("#chat-unread");
   badge.hidden = unread === 0;
   badge.textContent = unread;
@@ -296,10 +270,12 @@ function renderSharing(out) {
   box.dataset.state = state;
   text.textContent = {
     off: "",
-    paused: S.paused,
-    error: fmt(S.no_geolocation, { reason: geoError ?? "–" }),
-    waiting: S.waiting_fix,
-    on: lastFix ? fmt(S.sharing_accuracy, { m: Math.round(lastFix.accuracy) }) : S.sharing,
+    paused: gettext("Positionen delas inte (pausad)"),
+    error: fmt(gettext("Positionen kan inte delas: %(reason)s"), { reason: geoError ?? "–" }),
+    waiting: gettext("Väntar på position …"),
+    on: lastFix
+      ? fmt(gettext("Delar position (±%(m)s m)"), { m: Math.round(lastFix.accuracy) })
+      : gettext("Delar position"),
   }[state];
   toggle.textContent = paused ? toggle.dataset.resume : toggle.dataset.pause;
 }
@@ -319,52 +295,15 @@ function drawMyPosition() {
 
 function popupText(p) {
   if (p.layer === "team") return `${escapeHtml(p.team_name)} · ${escapeHtml(label.status[p.status] ?? "")}`;
-  if (p.layer === "note") return `${escapeHtml(label.category[p.category])} · ${escapeHtml(label.severity[p.severity])}`;
-  if (p.layer === "alert") return `${escapeHtml(S.frame_alert)} · ${escapeHtml(p.team_name)}`;
-  if (p.layer === "activity") return `${escapeHtml(p.title)} · ${escapeHtml(p.organization_name)}`;
-  return escapeHtml(p.name);
-}
-
-function marker(icon) {
-  return (feature) => {
-    const [lon, lat] = feature.geometry.coordinates;
-    return L.marker([lat, lon], { icon: icon(feature.properties), keyboard: false }).bindPopup(popupText(feature.properties));
-  };
-}
-
-function moveMarker(icon) {
-  return (layer, feature) => {
-    const [lon, lat] = feature.geometry.coordinates;
-    layer.setLatLng([lat, lon]);
-    layer.setIcon(icon(feature.properties));
-    layer.setOpacity(feature.properties.layer === "team" ? opacityForAge(ageMinutes(feature.properties.recorded_at)) : 1);
-    layer.setPopupContent(popupText(feature.properties));
-  };
+  if (p.layer === "note")
+    return `${escapeHtml(label.category[p.category])} · ${escapeHtml(label.severity[p.severity])}`;
+  if (p.layer === "alert") return `${escapeHtml(gettext("Larm"))} · ${escapeHtml(p.team_name)}`;
+  return `${escapeHtml(p.title)} · ${escapeHtml(p.organization_name)}`;
 }
 
 onMap("field-map", (leafletMap) => {
   map = leafletMap;
-  layers = new FeatureLayers(map, {
-    draw: {
-      area: (f) =>
-        L.geoJSON(f.geometry, { style: areaStyle(f.properties) }).bindTooltip(
-          `${escapeHtml(f.properties.name)}: ${escapeHtml(adultsText(f.properties.adults, S))}`,
-        ),
-      activity: marker(activityIcon),
-      note: marker(noteIcon),
-      team: marker(teamIcon),
-      alert: marker(alertIcon),
-    },
-    update: {
-      area: (layer, f) => {
-        layer.setStyle(areaStyle(f.properties));
-        layer.setTooltipContent(`${escapeHtml(f.properties.name)}: ${escapeHtml(adultsText(f.properties.adults, S))}`);
-      },
-      team: moveMarker(teamIcon),
-      note: moveMarker(noteIcon),
-      alert: moveMarker(alertIcon),
-    },
-  });
+  layers = liveLayers(map, { names: ["area", "activity", "note", "team", "alert"], popup: popupText });
   layers.sync(live.state);
   drawMyPosition();
   map.on("click", (event) => {
@@ -379,8 +318,8 @@ onMap("field-map", (leafletMap) => {
       renderWhere();
     }
   });
-  setInterval(() => layers.refresh("team"), 15000);
 });
+keepAgeing(() => layers);
 
 // --- tabs -------------------------------------------------------------------------------------------
 
@@ -396,9 +335,8 @@ function show(tab) {
       map.invalidateSize();
       if (!framed) {
         framed = true;
-        const areas = layers.groups.area.getLayers();
         if (lastFix) map.setView([lastFix.lat, lastFix.lon], 16);
-        else if (areas.length) map.fitBounds(L.featureGroup(areas).getBounds(), { maxZoom: 15 });
+        else layers.fitAreas();
       }
     }, 0);
   }
@@ -416,18 +354,8 @@ for (const button of document.querySelectorAll(".tabbar [data-show]")) {
 
 // --- actions ----------------------------------------------------------------------------------------
 
-let toastTimer = null;
-function toast(text, isError = false) {
-  const box = $("#toast");
-  box.textContent = text;
-  box.classList.toggle("error", isError);
-  box.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (box.hidden = true), isError ? 8000 : 3000);
-}
-
 function afterSend() {
-  if (live.status !== "online") toast(S.sent_waiting);
+  if (live.status !== "online") toast(gettext("Sparad på telefonen – skickas när anslutningen är tillbaka."));
 }
 
 $("#shift-start").addEventListener("click", async () => {
@@ -440,7 +368,7 @@ $("#shift-start").addEventListener("click", async () => {
 });
 
 $("#shift-end").addEventListener("click", async () => {
-  if (!confirm(S.confirm_end)) return;
+  if (!confirm(gettext("Avsluta passet? Positionen slutar delas."))) return;
   await live.send("shift_end");
   lastSent = null;
   afterSend();
@@ -471,11 +399,15 @@ function renderWhere() {
   const where = $("input[name=where]:checked")?.value;
   const text = $("#note-where-text");
   if (where === "device") {
-    text.textContent = lastFix ? `${S.my_location}: ±${Math.round(lastFix.accuracy)} m` : S.waiting_fix;
+    text.textContent = lastFix
+      ? `${gettext("Min position")}: ±${Math.round(lastFix.accuracy)} m`
+      : gettext("Väntar på position …");
   } else if (where === "map") {
-    text.textContent = picked ? fmt(S.picked, { lat: picked.lat.toFixed(5), lon: picked.lon.toFixed(5) }) : S.pick_on_map;
+    text.textContent = picked
+      ? fmt(gettext("Vald plats: %(lat)s, %(lon)s"), { lat: picked.lat.toFixed(5), lon: picked.lon.toFixed(5) })
+      : gettext("Tryck på kartan där det gäller.");
   } else {
-    text.textContent = S.no_location;
+    text.textContent = gettext("Ingen plats");
   }
 }
 
@@ -502,7 +434,7 @@ $("#note-form").addEventListener("submit", async (event) => {
   const form = event.target;
   const category = form.elements.category.value;
   if (!category) {
-    toast(S.note_needs_category, true);
+    toast(gettext("Välj en kategori."), { error: true });
     return;
   }
   const fields = { category, severity: Number(form.elements.severity.value || 1) };
@@ -542,18 +474,10 @@ $("#alert-confirm").addEventListener("click", async () => {
   show("shift");
 });
 
-$("#chat-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const input = event.target.elements.text;
-  const text = input.value.trim();
-  if (!text) return;
-  input.value = "";
-  await live.send("chat", { channel: $("#chat-channel").value, text });
-});
+sendChatFrom(live);
 
 // --- start --------------------------------------------------------------------------------------------
 
-for (const event of config.chat) chat.set(event.seq, event.data);
 if ("serviceWorker" in navigator) {
   // The worker lives beside the page (/falt/sw.js) so that its scope covers /falt/.
   const scope = new URL("./", new URL(config.sw_url, location.href)).pathname;

@@ -2,41 +2,28 @@
 // The duty officer acknowledges and writes; a partner (police contact) gets the same picture
 // without the controls (the server refuses their writes anyway).
 
-import { renderChatList } from "../js/chat.js";
-import { Live, fmt, serverData, setHtml } from "../js/live.js";
+import { ChatLog, renderChannels, sendChatFrom } from "../js/chat.js";
+import { fmt, gettext } from "../js/i18n.js";
+import { Live, chatChannel } from "../js/live.js";
 import {
-  FeatureLayers,
-  activityIcon,
   adultsText,
   ageMinutes,
   ageText,
-  alertIcon,
-  areaStyle,
   escapeHtml,
-  noteIcon,
+  keepAgeing,
+  liveLayers,
   onMap,
   opacityForAge,
-  teamIcon,
   timeText,
 } from "../js/maplayers.js";
+import { $, renderConnection, setHtml, staffConfig, toast } from "../js/ui.js";
 
-const config = serverData("ops-config");
-const S = config.strings;
+const { config, label, names } = staffConfig("ops-config");
 const canAct = config.can_act;
-const label = {
-  category: Object.fromEntries(config.categories),
-  severity: Object.fromEntries(config.severities),
-  status: Object.fromEntries(config.statuses),
-  activity: Object.fromEntries(config.activity_statuses),
-};
-const teamName = Object.fromEntries(config.teams.map((t) => [t.id, t.name]));
-const areaName = Object.fromEntries(config.areas.map((a) => [a.id, a.name]));
-const $ = (selector) => document.querySelector(selector);
 const FEED_MAX = 200;
 
 const feed = new Map(); // key -> {at, kind, ...}: what happened tonight, newest first when drawn
-const chat = new Map(); // seq -> chat data
-let map = null;
+const chat = new ChatLog($("#chat-list"), { history: config.chat, names });
 let layers = null;
 let audio = null;
 
@@ -48,9 +35,9 @@ const live = new Live({
   handlers: {
     change: () => render(),
     event: (event) => onEvent(event),
-    status: () => renderConnection(),
+    status: () => renderConnection(live.status),
     outbox: () => render(),
-    error: (item, frame) => toast(frame.message),
+    error: (item, frame) => toast(frame.message, { ms: 6000 }),
   },
 });
 
@@ -104,10 +91,7 @@ function onEvent(event) {
       feed.set(`seq.${event.seq}`, { at: event.at, kind: "activity", data: d });
       break;
     case "chat":
-      if (!chat.has(event.seq)) {
-        chat.set(event.seq, d);
-        renderChat();
-      }
+      if (chat.add(event)) renderChat();
       return;
     default:
       return;
@@ -130,14 +114,8 @@ function render() {
   renderAreas();
   renderFeed();
   renderChat();
-  renderConnection();
+  renderConnection(live.status);
   if (layers) layers.sync(live.state);
-}
-
-function renderConnection() {
-  const badge = $("#connection");
-  badge.dataset.state = live.status === "signed_out" ? "offline" : live.status;
-  badge.textContent = S[badge.dataset.state];
 }
 
 function queued(type, field, id) {
@@ -146,27 +124,33 @@ function queued(type, field, id) {
 
 function renderAlerts() {
   const alerts = live.state.layer("alert").map((f) => f.properties);
-  alerts.sort((a, b) => (a.status === b.status ? Date.parse(b.raised_at) - Date.parse(a.raised_at) : a.status === "raised" ? -1 : 1));
+  alerts.sort((a, b) =>
+    a.status === b.status ? Date.parse(b.raised_at) - Date.parse(a.raised_at) : a.status === "raised" ? -1 : 1,
+  );
   const raised = alerts.filter((a) => a.status === "raised").length;
   document.title = `${raised ? `(${raised}) ` : ""}${document.title.replace(/^\(\d+\) /, "")}`;
-  setHtml($("#alerts"), alerts
-    .map((a) => {
-      let action = "";
-      if (canAct && a.status === "raised") {
-        const busy = queued("ack_alert", "alert", a.id);
-        action = `<button type="button" class="danger" data-ack-alert="${a.id}"${busy ? " disabled" : ""}>${escapeHtml(busy ? S.waiting : S.acknowledge)}</button>`;
-      } else if (canAct) {
-        const busy = queued("resolve_alert", "alert", a.id);
-        action = `<button type="button" class="secondary" data-resolve-alert="${a.id}"${busy ? " disabled" : ""}>${escapeHtml(busy ? S.waiting : S.resolve)}</button>`;
-      }
-      const state = a.status === "raised" ? "" : ` <span class="tag tag-acknowledged">${escapeHtml(S.alert_acknowledged)}</span>`;
-      return (
-        `<article class="alert-card ${a.status}" data-id="alert.${a.id}" data-focus="alert.${a.id}">` +
-        `<h2>${escapeHtml(fmt(S.alert_from, { team: a.team_name }))}${state}</h2>` +
-        `<p>${escapeHtml(a.text)} <time>${timeText(a.raised_at)}</time></p>${action}</article>`
-      );
-    })
-    .join(""));
+  setHtml(
+    $("#alerts"),
+    alerts
+      .map((a) => {
+        let action = "";
+        if (canAct && a.status === "raised") {
+          const busy = queued("ack_alert", "alert", a.id);
+          action = `<button type="button" class="danger" data-ack-alert="${a.id}"${busy ? " disabled" : ""}>${escapeHtml(busy ? gettext("Väntar") : gettext("Kvittera"))}</button>`;
+        } else if (canAct) {
+          const busy = queued("resolve_alert", "alert", a.id);
+          action = `<button type="button" class="secondary" data-resolve-alert="${a.id}"${busy ? " disabled" : ""}>${escapeHtml(busy ? gettext("Väntar") : gettext("Avsluta"))}</button>`;
+        }
+        const state =
+          a.status === "raised" ? "" : ` <span class="tag tag-acknowledged">${escapeHtml(gettext("Kvitterat"))}</span>`;
+        return (
+          `<article class="alert-card ${a.status}" data-id="alert.${a.id}" data-focus="alert.${a.id}">` +
+          `<h2>${escapeHtml(fmt(gettext("Larm från %(team)s"), { team: a.team_name }))}${state}</h2>` +
+          `<p>${escapeHtml(a.text)} <time>${timeText(a.raised_at)}</time></p>${action}</article>`
+        );
+      })
+      .join(""),
+  );
 }
 
 function renderTeams() {
@@ -175,19 +159,25 @@ function renderTeams() {
     .map((f) => f.properties)
     .filter((p) => passes(p, "team"));
   teams.sort((a, b) => a.team_name.localeCompare(b.team_name));
-  setHtml($("#teams"), teams.length
-    ? teams
-        .map((t) => {
-          const areas = (t.areas ?? []).map((id) => areaName[id]).filter(Boolean).join(", ");
-          const fade = opacityForAge(ageMinutes(t.recorded_at));
-          return (
-            `<li class="team-item status-${t.status}" data-id="team.${t.team}" data-focus="team.${t.team}" style="--fade:${fade}">` +
-            `<strong>${escapeHtml(t.team_name)}</strong> <span class="tag status">${escapeHtml(label.status[t.status] ?? t.status)}</span>` +
-            `<span class="muted"> · ${escapeHtml(ageText(t.recorded_at, S))}${areas ? ` · ${escapeHtml(areas)}` : ""}</span></li>`
-          );
-        })
-        .join("")
-    : `<li class="muted">${escapeHtml(S.no_teams)}</li>`);
+  setHtml(
+    $("#teams"),
+    teams.length
+      ? teams
+          .map((t) => {
+            const areas = (t.areas ?? [])
+              .map((id) => names.areas[id])
+              .filter(Boolean)
+              .join(", ");
+            const fade = opacityForAge(ageMinutes(t.recorded_at));
+            return (
+              `<li class="team-item status-${t.status}" data-id="team.${t.team}" data-focus="team.${t.team}" style="--fade:${fade}">` +
+              `<strong>${escapeHtml(t.team_name)}</strong> <span class="tag status">${escapeHtml(label.status[t.status] ?? t.status)}</span>` +
+              `<span class="muted"> · ${escapeHtml(ageText(t.recorded_at))}${areas ? ` · ${escapeHtml(areas)}` : ""}</span></li>`
+            );
+          })
+          .join("")
+      : `<li class="muted">${escapeHtml(gettext("Inga team ute just nu."))}</li>`,
+  );
 }
 
 function renderAreas() {
@@ -196,13 +186,16 @@ function renderAreas() {
     .map((f) => f.properties)
     .filter((p) => passes(p, "area"));
   areas.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
-  setHtml($("#areas"), areas
-    .map(
-      (a) =>
-        `<li class="area-item ${a.adults ? "covered" : a.kind === "hotspot" ? "uncovered" : ""}" data-focus="area.${a.id}">` +
-        `<strong>${escapeHtml(a.name)}</strong> <span class="muted">${escapeHtml(adultsText(a.adults, S))}</span></li>`,
-    )
-    .join(""));
+  setHtml(
+    $("#areas"),
+    areas
+      .map(
+        (a) =>
+          `<li class="area-item ${a.adults ? "covered" : a.kind === "hotspot" ? "uncovered" : ""}" data-focus="area.${a.id}">` +
+          `<strong>${escapeHtml(a.name)}</strong> <span class="muted">${escapeHtml(adultsText(a.adults))}</span></li>`,
+      )
+      .join(""),
+  );
 }
 
 function feedEntryHtml(entry) {
@@ -212,19 +205,19 @@ function feedEntryHtml(entry) {
     if (!feature) return "";
     const p = feature.properties;
     if (!passes(p, "note")) return "";
-    const team = p.team ? teamName[p.team] : S.duty;
-    const where = p.area ? ` · ${escapeHtml(areaName[p.area] ?? "")}` : "";
-    const count = p.youth_count != null ? ` · ${escapeHtml(fmt(S.youth_count, { n: p.youth_count }))}` : "";
-    let action = `<span class="tag tag-acknowledged">${escapeHtml(S.acknowledged)}</span>`;
+    const team = p.team ? names.teams[p.team] : gettext("jouren");
+    const where = p.area ? ` · ${escapeHtml(names.areas[p.area] ?? "")}` : "";
+    const count = p.youth_count != null ? ` · ${escapeHtml(fmt(gettext("ca %(n)s unga"), { n: p.youth_count }))}` : "";
+    let action = `<span class="tag tag-acknowledged">${escapeHtml(gettext("Kvitterad"))}</span>`;
     if (p.status !== "acknowledged") {
       const busy = queued("ack_note", "note", p.id);
       action = canAct
-        ? `<button type="button" class="small" data-ack-note="${p.id}"${busy ? " disabled" : ""}>${escapeHtml(busy ? S.waiting : S.acknowledge)}</button>`
+        ? `<button type="button" class="small" data-ack-note="${p.id}"${busy ? " disabled" : ""}>${escapeHtml(busy ? gettext("Väntar") : gettext("Kvittera"))}</button>`
         : "";
     }
     return (
       `<li class="feed-note sev-${p.severity} ${p.status}" data-id="${entry.id}" data-focus="${entry.id}">` +
-      `<strong>${escapeHtml(fmt(S.note_from, { category: label.category[p.category], team }))}</strong>` +
+      `<strong>${escapeHtml(fmt(gettext("%(category)s – %(team)s"), { category: label.category[p.category], team }))}</strong>` +
       ` <span class="muted">${escapeHtml(label.severity[p.severity])}${count}${where}</span> ${at}` +
       `${p.text ? `<p>${escapeHtml(p.text)}</p>` : ""}${action}</li>`
     );
@@ -232,43 +225,40 @@ function feedEntryHtml(entry) {
   const d = entry.data;
   if (!passes(d, entry.kind)) return "";
   let text = "";
-  if (entry.kind === "alert") text = fmt(S.alert_from, { team: d.team_name });
-  else if (entry.kind === "shift") text = fmt(d.active ? S.shift_started : S.shift_ended, { team: d.team_name });
-  else if (entry.kind === "status") text = fmt(S.status_changed, { team: d.team_name, status: label.status[d.status] ?? d.status });
-  else if (entry.kind === "activity") text = fmt(S.activity_changed, { title: d.title, status: label.activity[d.status] ?? d.status });
+  if (entry.kind === "alert") text = fmt(gettext("Larm från %(team)s"), { team: d.team_name });
+  else if (entry.kind === "shift")
+    text = fmt(d.active ? gettext("%(team)s startade passet") : gettext("%(team)s avslutade passet"), {
+      team: d.team_name,
+    });
+  else if (entry.kind === "status")
+    text = fmt(gettext("%(team)s: %(status)s"), { team: d.team_name, status: label.status[d.status] ?? d.status });
+  else if (entry.kind === "activity")
+    text = fmt(gettext("Aktivitet: %(title)s (%(status)s)"), {
+      title: d.title,
+      status: label.activity[d.status] ?? d.status,
+    });
   return `<li class="feed-${entry.kind}">${escapeHtml(text)} ${at}</li>`;
 }
 
 function renderFeed() {
   const entries = [...feed.values()].sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
   const html = entries.map(feedEntryHtml).join("");
-  setHtml($("#feed"), html || `<li class="muted">${escapeHtml(S.no_feed)}</li>`);
-}
-
-function channelName(channel) {
-  if (channel === "everyone") return S.everyone;
-  const [kind, id] = channel.split(".");
-  return kind === "team" ? teamName[id] : areaName[id] ?? channel;
+  setHtml($("#feed"), html || `<li class="muted">${escapeHtml(gettext("Inget har hänt än i kväll."))}</li>`);
 }
 
 function renderChat() {
-  const list = $("#chat-list");
-  if (!list) return; // a partner's map has no chat
-  renderChatList(list, {
-    sent: chat.entries(),
-    waiting: (live.outbox?.list() ?? []).filter((item) => item.frame.type === "chat"),
-    channelName,
-    waitingLabel: S.waiting,
-  });
-}
-
-let toastTimer = null;
-function toast(text) {
-  const box = $("#toast");
-  box.textContent = text;
-  box.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (box.hidden = true), 6000);
+  const select = $("#chat-channel");
+  if (!select) return; // a partner's map has no chat
+  renderChannels(
+    select,
+    [
+      [null, [chatChannel("everyone")]],
+      [gettext("Team"), config.teams.map((t) => chatChannel("team", t.id))],
+      [gettext("Område"), config.areas.map((a) => chatChannel("area", a.id))],
+    ],
+    names,
+  );
+  chat.render(live.outbox);
 }
 
 // --- sound --------------------------------------------------------------------------------------------
@@ -280,7 +270,7 @@ function enableSound() {
   const button = $("#sound");
   if (button) {
     button.setAttribute("aria-pressed", "true");
-    button.textContent = S.sound_on;
+    button.textContent = gettext("Ljud på");
   }
 }
 
@@ -318,113 +308,39 @@ document.addEventListener("click", (event) => {
     return;
   }
   const item = event.target.closest("[data-focus]");
-  if (item && map) focus(item.dataset.focus);
+  if (item) layers?.focus(item.dataset.focus);
 });
 
-function focus(id) {
-  const layer = layers?.layerFor(id);
-  if (!layer) return;
-  if (layer.getLatLng) {
-    map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16));
-    layer.openPopup?.();
-  } else if (layer.getBounds) {
-    map.fitBounds(layer.getBounds(), { maxZoom: 16 });
-  }
-}
-
-const chatForm = $("#chat-form");
-if (chatForm) {
-  chatForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const input = chatForm.elements.text;
-    const text = input.value.trim();
-    if (!text) return;
-    input.value = "";
-    live.send("chat", { channel: $("#chat-channel").value, text });
-  });
-}
+sendChatFrom(live);
 
 // --- map --------------------------------------------------------------------------------------------
 
 function popupText(p) {
   if (p.layer === "team") {
-    return `<strong>${escapeHtml(p.team_name)}</strong><br>${escapeHtml(label.status[p.status] ?? "")} · ${escapeHtml(ageText(p.recorded_at, S))}`;
+    return `<strong>${escapeHtml(p.team_name)}</strong><br>${escapeHtml(label.status[p.status] ?? "")} · ${escapeHtml(ageText(p.recorded_at))}`;
   }
   if (p.layer === "note") {
-    const count = p.youth_count != null ? ` · ${escapeHtml(fmt(S.youth_count, { n: p.youth_count }))}` : "";
+    const count = p.youth_count != null ? ` · ${escapeHtml(fmt(gettext("ca %(n)s unga"), { n: p.youth_count }))}` : "";
     return `<strong>${escapeHtml(label.category[p.category])}</strong> · ${escapeHtml(label.severity[p.severity])}${count}<br>${escapeHtml(p.text)}`;
   }
-  if (p.layer === "alert") return `<strong>${escapeHtml(fmt(S.alert_from, { team: p.team_name }))}</strong><br>${escapeHtml(p.text)}`;
-  if (p.layer === "activity") {
-    return `<strong>${escapeHtml(p.title)}</strong><br>${escapeHtml(p.organization_name)} · ${timeText(p.starts_at)}–${timeText(p.ends_at)}`;
-  }
-  return `${escapeHtml(p.name)}: ${escapeHtml(adultsText(p.adults, S))}`;
-}
-
-function marker(icon) {
-  return (feature) => {
-    const [lon, lat] = feature.geometry.coordinates;
-    const layer = L.marker([lat, lon], { icon: icon(feature.properties), keyboard: false });
-    if (feature.properties.layer === "team") {
-      layer.setOpacity(opacityForAge(ageMinutes(feature.properties.recorded_at)));
-      // The team's name beside its marker: the officer reads the map without opening popups.
-      layer.bindTooltip(escapeHtml(feature.properties.team_name), {
-        permanent: true,
-        direction: "right",
-        offset: [16, 0],
-        className: "team-label",
-      });
-    }
-    if (feature.properties.layer === "alert") layer.setZIndexOffset(1000);
-    return layer.bindPopup(popupText(feature.properties));
-  };
-}
-
-function updateMarker(icon) {
-  return (layer, feature) => {
-    const [lon, lat] = feature.geometry.coordinates;
-    layer.setLatLng([lat, lon]);
-    layer.setIcon(icon(feature.properties));
-    if (feature.properties.layer === "team") {
-      layer.setOpacity(opacityForAge(ageMinutes(feature.properties.recorded_at)));
-      layer.setTooltipContent(escapeHtml(feature.properties.team_name));
-    }
-    layer.setPopupContent(popupText(feature.properties));
-  };
+  if (p.layer === "alert")
+    return `<strong>${escapeHtml(fmt(gettext("Larm från %(team)s"), { team: p.team_name }))}</strong><br>${escapeHtml(p.text)}`;
+  return `<strong>${escapeHtml(p.title)}</strong><br>${escapeHtml(p.organization_name)} · ${timeText(p.starts_at)}–${timeText(p.ends_at)}`;
 }
 
 onMap("ops-map", (leafletMap) => {
-  map = leafletMap;
-  layers = new FeatureLayers(map, {
-    draw: {
-      area: (f) => L.geoJSON(f.geometry, { style: areaStyle(f.properties) }).bindTooltip(popupText(f.properties)),
-      activity: marker(activityIcon),
-      note: marker(noteIcon),
-      team: marker(teamIcon),
-      alert: marker(alertIcon),
-    },
-    update: {
-      area: (layer, f) => {
-        layer.setStyle(areaStyle(f.properties));
-        layer.setTooltipContent(popupText(f.properties));
-      },
-      activity: updateMarker(activityIcon),
-      note: updateMarker(noteIcon),
-      team: updateMarker(teamIcon),
-      alert: updateMarker(alertIcon),
-    },
+  layers = liveLayers(leafletMap, {
+    names: ["area", "activity", "note", "team", "alert"],
+    popup: popupText,
+    teamLabels: true,
     visible: (f) => passes(f.properties, f.properties.layer),
   });
   layers.sync(live.state);
-  const areas = layers.groups.area.getLayers();
-  if (areas.length) map.fitBounds(L.featureGroup(areas).getBounds(), { maxZoom: 15 });
+  layers.fitAreas();
 });
 
-// Positions age while nobody moves: fade them and refresh "n min ago".
-setInterval(() => {
-  layers?.refresh("team");
-  renderTeams();
-}, 15000);
+// Positions age while nobody moves: fade them and write "n min ago" again.
+keepAgeing(() => layers, renderTeams);
 
 // --- start --------------------------------------------------------------------------------------------
 
@@ -434,6 +350,5 @@ for (const feature of live.state.features.values()) {
   if (p.layer === "alert") feed.set(feature.id, { at: p.raised_at, kind: "alert", data: p });
   if (p.layer === "team") feed.set(`shift.${p.shift}`, { at: p.started_at, kind: "shift", data: p });
 }
-for (const event of config.chat) chat.set(event.seq, event.data);
 render();
 await live.start();

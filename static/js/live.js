@@ -1,14 +1,15 @@
 // The live connection every screen shares: snapshot + events by seq over one WebSocket.
 //
 // - The page starts from the snapshot the server embedded (json_script) and applies events whose
-//   seq it has not applied yet; `applyEvent` is the rule book, the same as apply_event in
-//   coordination/tests/test_snapshot_events.py.
+//   seq it has not applied yet, each by its kind's rule in `RULES` (the server declares the same
+//   rules; apply_event in coordination/tests/test_snapshot_events.py applies them the same way).
 // - After a reconnect it says hello with the newest seq it applied and the server replays what it
 //   missed, or answers resync: then the snapshot is fetched again over HTTP.
 // - Everything sent goes through the outbox first, stays there until the server acks it, and is
 //   sent again (same client id) after a reconnect or a reload; the server answers a repeated id
 //   with the original seq, so nothing is stored twice.
 
+import { gettext } from "./i18n.js";
 import { Outbox } from "./outbox.js";
 
 // Errors after which a frame stays queued and is sent again; any other error means "never stored".
@@ -36,36 +37,39 @@ export function uuid() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** Replace an element's HTML only when it changed, so a button is not swapped under a finger. */
-const shownHtml = new WeakMap();
-export function setHtml(element, html) {
-  if (shownHtml.get(element) === html) return false;
-  shownHtml.set(element, html);
-  element.innerHTML = html;
-  return true;
-}
-
-/** Read server data a template embedded with json_script. */
-export function serverData(id) {
-  return JSON.parse(document.getElementById(id).textContent);
-}
-
-/** Format a Swedish-source string with %(name)s placeholders. */
-export function fmt(text, values) {
-  return text.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
-}
+// --- the rule book ---------------------------------------------------------------------------
 
 function point(props) {
   return props.lat == null ? null : { type: "Point", coordinates: [props.lon, props.lat] };
 }
 
-/** Apply one event to features (a Map keyed by feature id), as the server's rule book does. */
-export function applyEvent(features, event, { publicOnly }) {
-  const { kind, data } = event;
-  const upsert = (fid, layer, props) => {
-    features.set(fid, { type: "Feature", id: fid, geometry: point(props), properties: { layer, ...props } });
-  };
-  if (kind === "shift" || kind === "status") {
+function upsert(features, fid, layer, props) {
+  features.set(fid, { type: "Feature", id: fid, geometry: point(props), properties: { layer, ...props } });
+}
+
+/**
+ * What each event kind does to the picture, declared once: the server declares the same rule for
+ * each kind, and a test compares the two tables. `layer` names the feature layer (ids `<layer>.<id>`).
+ */
+export const RULES = {
+  shift: { rule: "team" },
+  status: { rule: "team" },
+  positions: { rule: "positions" },
+  note: { rule: "upsert", layer: "note" },
+  note_ack: { rule: "upsert", layer: "note" },
+  alert: { rule: "upsert", layer: "alert" },
+  alert_ack: { rule: "upsert", layer: "alert" },
+  alert_resolved: { rule: "remove", layer: "alert" },
+  activity: { rule: "activity" },
+  activity_removed: { rule: "remove", layer: "activity" },
+  coverage: { rule: "coverage" },
+  chat: { rule: "history" },
+};
+
+/** How each rule of RULES changes `features` (a Map keyed by feature id). */
+const APPLY = {
+  /** A team's shift: its data merged into team.<id>, keeping where it was last seen; ended: gone. */
+  team(features, data) {
     const fid = `team.${data.team}`;
     if (!data.active) {
       features.delete(fid);
@@ -74,35 +78,105 @@ export function applyEvent(features, event, { publicOnly }) {
     const old = features.get(fid)?.properties ?? {};
     const where = {};
     for (const key of ["lat", "lon", "accuracy", "recorded_at"]) where[key] = old[key] ?? null;
-    upsert(fid, "team", { ...old, ...data, ...where });
-  } else if (kind === "positions") {
+    upsert(features, fid, "team", { ...old, ...data, ...where });
+  },
+  positions(features, data) {
     for (const team of data.teams) {
       const fid = `team.${team.team}`;
       // A position of a shift that has ended (or of the team's earlier shift) is history.
       const current = features.get(fid);
-      if (current && current.properties.shift === team.shift) upsert(fid, "team", { ...current.properties, ...team });
+      if (current && current.properties.shift === team.shift) {
+        upsert(features, fid, "team", { ...current.properties, ...team });
+      }
     }
-  } else if (kind === "note" || kind === "note_ack") {
-    upsert(`note.${data.id}`, "note", data);
-  } else if (kind === "alert" || kind === "alert_ack") {
-    upsert(`alert.${data.id}`, "alert", data);
-  } else if (kind === "alert_resolved") {
-    features.delete(`alert.${data.id}`);
-  } else if (kind === "activity") {
+  },
+  upsert(features, data, { layer }) {
+    upsert(features, `${layer}.${data.id}`, layer, data);
+  },
+  remove(features, data, { layer }) {
+    features.delete(`${layer}.${data.id}`);
+  },
+  /** An activity is shown unless cancelled; the public page shows public ones only. */
+  activity(features, data, _rule, { publicOnly }) {
     const fid = `activity.${data.id}`;
     if (data.status === "cancelled" || (publicOnly && data.visibility !== "public")) features.delete(fid);
-    else upsert(fid, "activity", data);
-  } else if (kind === "activity_removed") {
-    features.delete(`activity.${data.id}`);
-  } else if (kind === "coverage") {
+    else upsert(features, fid, "activity", data);
+  },
+  coverage(features, data) {
     for (const area of data.areas) {
       const feature = features.get(`area.${area.area}`);
       if (feature) feature.properties.adults = area.adults;
     }
-  } else if (kind !== "chat") {
+  },
+  /** Chat is history, not part of the picture: pages keep their own list. */
+  history() {},
+};
+
+/** Apply one event to features (a Map keyed by feature id) by its kind's rule in RULES. */
+export function applyEvent(features, event, { publicOnly }) {
+  const rule = RULES[event.kind];
+  if (!rule) {
     // A newer server may know kinds this page does not; it must not break the page.
-    console.warn("live: no rule for event kind", kind);
+    console.warn("live: no rule for event kind", event.kind);
+    return;
   }
+  APPLY[rule.rule](features, event.data, rule, { publicOnly });
+}
+
+/**
+ * A team's field members always hear their own team's shift start and end (the server's
+ * access.may_see_event): it changes what they may see, so their picture is fetched again.
+ */
+export function changesWhatISee(event, myTeams) {
+  return event.kind === "shift" && myTeams.has(event.data.team);
+}
+
+// --- audiences ---------------------------------------------------------------------------------
+
+/**
+ * The server's audiences (Event.audience, docs/protocol.md), parsed and labelled here only.
+ * A chat channel on the wire is its audience without "chat.": "everyone", "team.3", "area.2".
+ * `label(id, names)` names a chat channel for a reader; the other audiences are never shown.
+ */
+export const AUDIENCES = {
+  public: {},
+  staff: {},
+  ops: {},
+  field: {},
+  "chat.everyone": { label: () => gettext("Alla i tjänst") },
+  "chat.team.<id>": {
+    // A member of one team reads "my team"; duty and members of several teams read its name.
+    label: (id, { teams, myTeams = new Set() }) =>
+      myTeams.has(id) && myTeams.size === 1 ? gettext("Mitt team") : teams[id],
+  },
+  "chat.area.<id>": { label: (id, { areas }) => areas[id] },
+};
+
+/**
+ * Parse an audience string: {audience: its AUDIENCES key, kind: "team", id: 3} for "chat.team.3",
+ * {audience: "ops", kind: "ops", id: null} for "ops"; null for anything the server never sends.
+ */
+export function parseAudience(audience) {
+  for (const key of Object.keys(AUDIENCES)) {
+    const kind = key.replace(/^chat\./, "").replace(/\.<id>$/, "");
+    if (audience === key && !key.endsWith("<id>")) return { audience: key, kind, id: null };
+    const prefix = key.slice(0, -"<id>".length);
+    if (key.endsWith(".<id>") && audience.startsWith(prefix) && /^[0-9]+$/.test(audience.slice(prefix.length))) {
+      return { audience: key, kind, id: Number(audience.slice(prefix.length)) };
+    }
+  }
+  return null;
+}
+
+/** The chat channel of a kind ("everyone", "team", "area") and id, as the server names it. */
+export function chatChannel(kind, id = null) {
+  return id === null ? kind : `${kind}.${id}`;
+}
+
+/** A chat channel's name for the reader; `names` = {teams: {id: name}, areas: {id: name}, myTeams: Set}. */
+export function channelLabel(channel, names) {
+  const parsed = parseAudience(`chat.${channel}`);
+  return (parsed && AUDIENCES[parsed.audience].label?.(parsed.id, names)) ?? channel;
 }
 
 /** The live picture: features by id and the seqs applied to them. */
@@ -140,7 +214,8 @@ export class LiveState {
 }
 
 /**
- * One screen's connection. `handlers` (all optional):
+ * One screen's connection. A field page names its teams (`myTeams`): when one of them starts or ends
+ * a shift, what the page may see changes and the snapshot is fetched again. `handlers` (all optional):
  *   change(event|null)   the picture changed (null: reloaded as a whole)
  *   event(event)         an event frame after it was applied (chat always: pages dedupe it by seq)
  *   status(state)        "connecting" | "online" | "offline" | "signed_out"
@@ -149,8 +224,9 @@ export class LiveState {
  *   error(item, frame)   the server refused `item` (or a frame with no item); it left the queue
  */
 export class Live {
-  constructor({ path, snapshot, snapshotUrl, publicOnly = false, outboxName = null, handlers = {} }) {
+  constructor({ path, snapshot, snapshotUrl, publicOnly = false, myTeams = [], outboxName = null, handlers = {} }) {
     this.path = path;
+    this.myTeams = new Set(myTeams); // a field member's teams: their shift events reload the picture
     this.snapshotUrl = snapshotUrl;
     this.state = new LiveState(snapshot, { publicOnly });
     this.handlers = handlers;
@@ -299,6 +375,7 @@ export class Live {
       if (fresh) this._emit("change", frame);
       // Chat is not part of the snapshot: pages keep their own list (deduplicated by seq).
       if (fresh || frame.kind === "chat") this._emit("event", frame);
+      if (fresh && changesWhatISee(frame, this.myTeams)) this.reload();
     } else if (frame.type === "ack") {
       this._answered(frame.id, (item) => this._emit("ack", item, frame.seq));
     } else if (frame.type === "error") {

@@ -2,7 +2,10 @@
 // feature layer kept in step with a LiveState. Shared by the field page, the duty map and the
 // public map, so the three draw the same thing the same way. Expects Leaflet's global `L`.
 
-import { fmt } from "./live.js";
+import { fmt, gettext, ngettext } from "./i18n.js";
+
+// Positions age while nobody moves: how often markers fade and "n min ago" is written again.
+const AGE_TICK_MS = 15000;
 
 const SEVERITY_COLOURS = { 1: "#1f6fd1", 2: "#e08a00", 3: "#c62828" };
 const STATUS_COLOURS = {
@@ -24,9 +27,9 @@ const GLYPHS = {
   drugs: '<rect x="3" y="9" width="18" height="7" rx="3.5" transform="rotate(-35 12 12.5)"/><path d="M10 9l4 6"/>',
   vehicle: '<circle cx="6" cy="17" r="3"/><circle cx="18" cy="17" r="3"/><path d="M6 17l5-7h4l3 7M13 6h3"/>',
   unsafe_place: '<path d="M12 3 2 20h20z"/><path d="M12 9v5M12 16.5v.5"/>',
-  positive:
-    '<path d="M12 20s-8-5-8-11a4 4 0 0 1 8-1 4 4 0 0 1 8 1c0 6-8 11-8 11z" fill="#fff"/>',
-  other: '<circle cx="6" cy="12" r="1.6" fill="#fff"/><circle cx="12" cy="12" r="1.6" fill="#fff"/>' +
+  positive: '<path d="M12 20s-8-5-8-11a4 4 0 0 1 8-1 4 4 0 0 1 8 1c0 6-8 11-8 11z" fill="#fff"/>',
+  other:
+    '<circle cx="6" cy="12" r="1.6" fill="#fff"/><circle cx="12" cy="12" r="1.6" fill="#fff"/>' +
     '<circle cx="18" cy="12" r="1.6" fill="#fff"/>',
   activity: '<path d="M4 11 12 4l8 7M6 10v10h12V10"/><path d="M10 20v-5h4v5"/>',
 };
@@ -64,14 +67,28 @@ export function timeText(iso, lang = LOCALE) {
 
 export function dayTimeText(iso, lang = LOCALE) {
   if (!iso) return "";
-  return new Date(iso).toLocaleString(lang, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  return new Date(iso).toLocaleString(lang, {
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
 }
 
-export function ageText(iso, strings) {
+export function ageText(iso) {
   const minutes = ageMinutes(iso);
-  if (minutes === Infinity) return strings.no_position;
-  if (minutes < 1) return strings.just_now;
-  return fmt(strings.minutes_ago, { n: Math.round(minutes) });
+  if (minutes === Infinity) return gettext("ingen position än");
+  if (minutes < 1) return gettext("nyss");
+  return fmt(gettext("%(n)s min sedan"), { n: Math.round(minutes) });
+}
+
+/** Every AGE_TICK_MS: fade the team markers of `layers()` (null until the map is made), then `also()`. */
+export function keepAgeing(layers, also = () => {}) {
+  return setInterval(() => {
+    layers()?.refresh("team");
+    also();
+  }, AGE_TICK_MS);
 }
 
 export function noteIcon(props) {
@@ -123,9 +140,70 @@ export function areaStyle(props) {
   return { color: "#5b6b7b", weight: 1, fillColor: "#5b6b7b", fillOpacity: 0.04 };
 }
 
-export function adultsText(adults, strings) {
-  if (!adults) return strings.nobody;
-  return `${adults} ${adults === 1 ? strings.adult : strings.adults}`;
+export function adultsText(adults) {
+  if (!adults) return gettext("Ingen vuxen ute");
+  return fmt(ngettext("%(n)s vuxen ute", "%(n)s vuxna ute", adults), { n: adults });
+}
+
+/** An area's name and how many adults are out there: its tooltip on every map. */
+export function areaText(props) {
+  return `${escapeHtml(props.name)}: ${escapeHtml(adultsText(props.adults))}`;
+}
+
+const ICONS = { activity: activityIcon, note: noteIcon, team: teamIcon, alert: alertIcon };
+
+function markerOpacity(props) {
+  return props.layer === "team" ? opacityForAge(ageMinutes(props.recorded_at)) : 1;
+}
+
+/**
+ * Leaflet markers for a point layer (see ICONS) with `popup(properties)` as popup; `teamLabels`
+ * writes each team's name beside its marker, so the duty officer reads the map without popups.
+ */
+function markerTables(name, { popup, teamLabels }) {
+  const icon = ICONS[name];
+  const draw = (feature) => {
+    const p = feature.properties;
+    const layer = L.marker(latLng(feature), { icon: icon(p), keyboard: false, opacity: markerOpacity(p) });
+    if (teamLabels && name === "team") {
+      const options = { permanent: true, direction: "right", offset: [16, 0], className: "team-label" };
+      layer.bindTooltip(escapeHtml(p.team_name), options);
+    }
+    if (name === "alert") layer.setZIndexOffset(1000); // a call for help is never under another marker
+    return layer.bindPopup(popup(p));
+  };
+  const update = (layer, feature) => {
+    const p = feature.properties;
+    layer.setLatLng(latLng(feature));
+    layer.setIcon(icon(p));
+    layer.setOpacity(markerOpacity(p));
+    if (teamLabels && name === "team") layer.setTooltipContent(escapeHtml(p.team_name));
+    layer.setPopupContent(popup(p));
+  };
+  return { draw, update };
+}
+
+/**
+ * The map layers of a live page: `names` of the feature layers it shows (areas coloured by
+ * coverage, the others as markers), `popup(properties)` for a marker, `visible(feature)` to filter.
+ */
+export function liveLayers(map, { names, popup, teamLabels = false, visible }) {
+  const draw = {};
+  const update = {};
+  for (const name of names) {
+    if (name === "area") {
+      draw.area = (f) => L.geoJSON(f.geometry, { style: areaStyle(f.properties) }).bindTooltip(areaText(f.properties));
+      update.area = (layer, f) => {
+        layer.setStyle(areaStyle(f.properties));
+        layer.setTooltipContent(areaText(f.properties));
+      };
+    } else {
+      const markers = markerTables(name, { popup, teamLabels });
+      draw[name] = markers.draw;
+      update[name] = markers.update;
+    }
+  }
+  return new FeatureLayers(map, { draw, update, visible });
 }
 
 /**
@@ -185,6 +263,25 @@ export class FeatureLayers {
 
   layerFor(id) {
     return this.shown.get(id)?.layer ?? null;
+  }
+
+  /** Show the feature `id` (e.g. "note.3") on the map: zoom to a marker and open it, or fit an area. */
+  focus(id) {
+    const layer = this.layerFor(id);
+    if (!layer) return;
+    if (layer.getLatLng) {
+      this.map.setView(layer.getLatLng(), Math.max(this.map.getZoom(), 16));
+      layer.openPopup?.();
+    } else if (layer.getBounds) {
+      this.map.fitBounds(layer.getBounds(), { maxZoom: 16 });
+    }
+  }
+
+  /** Frame the map on the areas; false when there are none. */
+  fitAreas() {
+    const areas = this.groups.area?.getLayers() ?? [];
+    if (areas.length) this.map.fitBounds(L.featureGroup(areas).getBounds(), { maxZoom: 15 });
+    return areas.length > 0;
   }
 }
 

@@ -1,7 +1,7 @@
 // The association page's activity form (templates/maps/association.html, activity_edit.html):
 // choose a known place, or tap the map for a point of your own.
 
-import { serverData } from "../js/live.js";
+import { serverData } from "../js/ui.js";
 import { escapeHtml, onMap } from "../js/maplayers.js";
 
 const places = serverData("places");

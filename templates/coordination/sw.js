@@ -5,14 +5,19 @@
 
 const CACHE = "narvaro-field-v1";
 const PAGE = "{% url 'field' %}";
+// The page's text in the reader's language (Django's JavaScript catalog).
+const CATALOG = "{% url 'javascript-catalog' %}";
 const SHELL = [
   PAGE,
+  CATALOG,
   "{% static 'css/narvaro.css' %}",
   "{% static 'coordination/field.js' %}",
   "{% static 'js/chat.js' %}",
+  "{% static 'js/i18n.js' %}",
   "{% static 'js/live.js' %}",
   "{% static 'js/outbox.js' %}",
   "{% static 'js/maplayers.js' %}",
+  "{% static 'js/ui.js' %}",
   "{% static 'leaflet/leaflet.css' %}",
   "{% static 'leaflet/leaflet.extras.css' %}",
   "{% static 'leaflet/leaflet.js' %}",
@@ -49,7 +54,8 @@ self.addEventListener("activate", (event) => {
 function shellRequest(request) {
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return false;
-  return request.mode === "navigate" ? url.pathname === PAGE : url.pathname.startsWith(STATIC_PREFIX);
+  if (request.mode === "navigate") return url.pathname === PAGE;
+  return url.pathname === CATALOG || url.pathname.startsWith(STATIC_PREFIX);
 }
 
 function withTimeout(promise, ms) {

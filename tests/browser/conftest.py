@@ -42,14 +42,22 @@ DESKTOP = {"width": 1366, "height": 900}
 HARBOUR = {"latitude": 58.2755, "longitude": 11.445}
 
 
-def free_port() -> int:
+def listening_socket() -> socket.socket:
+    """A socket listening on a free port of PORTS, for Daphne to adopt.
+
+    Bound here and handed over, not chosen and bound again by Daphne: another checkout's tests may
+    take a port between the two, and this test would then talk to their server.
+    """
     for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            sock.close()
+            continue
+        sock.listen(128)
+        sock.set_inheritable(True)
+        return sock
     raise RuntimeError("no free port in 8100-8199 for the browser tests' server")
 
 
@@ -70,7 +78,8 @@ def server(request, transactional_db) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: run scripts/browser (make browser)")
     ARTIFACTS.mkdir(exist_ok=True)
-    port = free_port()
+    sock = listening_socket()
+    port = sock.getsockname()[1]
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for_tests(),
@@ -85,12 +94,14 @@ def server(request, transactional_db) -> Iterator[str]:
     log.write(f"\n=== {request.node.nodeid}\n")
     log.flush()
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [sys.executable, "-m", "daphne", "--fd", str(sock.fileno()), "config.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        pass_fds=[sock.fileno()],
     )
+    sock.close()  # Daphne holds its own copy
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:

@@ -52,3 +52,38 @@ def test_the_page_ignores_an_event_it_already_applied(static_page):
     # Older than the snapshot: already in it. 12 twice: once. 11 after 12: not yet applied, so applied.
     assert result["applied"] == [False, True, True, False]
     assert result["seq"] == 12
+
+
+WITH_RULES = """
+async ([kinds, events]) => {
+  const { LiveState, RULES } = await import("/static/js/live.js");
+  Object.assign(RULES, kinds);  // a kind the page learns: only its table entry is added
+  const warnings = [];
+  console.warn = (...args) => warnings.push(args.join(" "));
+  const state = new LiveState({ type: "FeatureCollection", seq: 0, features: [] });
+  for (const event of events) state.apply(event);
+  return { features: Object.fromEntries(state.features), warnings };
+}
+"""
+
+
+def test_the_page_applies_an_event_by_its_kinds_entry_in_the_rule_table(static_page):
+    note = {"id": 7, "lat": 58.27, "lon": 11.44, "status": "open"}
+    result = static_page.evaluate(
+        WITH_RULES,
+        [
+            {"note_moved": {"rule": "upsert", "layer": "note"}},
+            [
+                {"seq": 1, "kind": "note", "data": note},
+                {"seq": 2, "kind": "note_moved", "data": {**note, "lat": 58.28}},
+            ],
+        ],
+    )
+    assert result["features"]["note.7"]["geometry"] == {"type": "Point", "coordinates": [11.44, 58.28]}
+    assert result["warnings"] == []
+
+
+def test_a_kind_without_a_rule_is_ignored_with_a_warning(static_page):
+    result = static_page.evaluate(WITH_RULES, [{}, [{"seq": 1, "kind": "weather", "data": {"id": 1, "lat": 58.0}}]])
+    assert result["features"] == {}
+    assert result["warnings"] == ["live: no rule for event kind weather"]

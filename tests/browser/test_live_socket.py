@@ -93,3 +93,19 @@ def test_a_frame_stored_before_its_ack_was_lost_is_not_stored_again(world, brows
     expect(page.locator("#toast")).to_have_text("Skickat.")  # an ack (with the original seq), not an error
     expect(page.locator("#outbox-card")).to_be_hidden()
     assert SituationNote.objects.filter(text="Redan sparad").count() == 1
+
+
+def test_a_field_page_fetches_its_picture_again_when_its_own_team_goes_out(world, browsers):
+    page = browsers.page(world.alice, "/falt/", geolocation=HARBOUR)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if "/api/snapshot/" in request.url else None)
+
+    # bob is in alice's team: what alice may see changes, so her page fetches the snapshot.
+    with page.expect_request(lambda request: "/api/snapshot/" in request.url):
+        off_loop(services.shift_start, user=world.bob, client_id=new_id())
+    expect(page.locator("#shift-on")).to_be_visible()
+
+    off_loop(services.shift_start, user=world.charlie, client_id=new_id())  # another team: nothing to fetch
+    page.wait_for_timeout(500)
+    assert len(fetched) == 1
