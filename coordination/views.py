@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from coordination import access, kinds, selectors
 from coordination.models import Event, NoteCategory, Role, Shift, SituationNote, Team
-from maps.models import Activity, Area
+from maps.models import Activity, Area, Place
 
 # How far back the chat panels start when a page loads (one evening).
 CHAT_HISTORY = timedelta(hours=12)
@@ -128,6 +128,7 @@ def field(request: HttpRequest) -> HttpResponse:
     }
     context = {**page_context(request, viewer, current="field"), "config": config}
     context["my_teams"] = Team.objects.filter(pk__in=viewer.team_ids)
+    context["places"] = Place.objects.order_by("name")  # where a team checks in
     return render(request, "coordination/field.html", context)
 
 

@@ -71,3 +71,11 @@ def test_a_chat_channel_is_its_audience_without_the_prefix():
     for not_a_channel in ("staff", "chat.everyone", "public"):
         with pytest.raises(ValueError):
             Audience.of_channel(not_a_channel)
+
+
+def test_live_js_applies_each_kind_by_the_rule_declared_here():
+    from tests.test_frontend import STATIC, node_import
+
+    rules = node_import(STATIC / "js" / "live.js", "m.RULES")
+    declared = {name: {"rule": str(k.rule), **({"layer": k.layer} if k.layer else {})} for name, k in KINDS.items()}
+    assert rules == declared

@@ -387,6 +387,12 @@ for (const button of document.querySelectorAll("#status-buttons button")) {
   });
 }
 
+$("#checkin-form").addEventListener("submit", async (submit) => {
+  submit.preventDefault();
+  await live.send("checkin", { place: Number($("#checkin-place").value) });
+  afterSend();
+});
+
 for (const button of document.querySelectorAll(".stepper button")) {
   button.addEventListener("click", () => {
     const input = $("#youth-count");

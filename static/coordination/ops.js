@@ -88,7 +88,8 @@ function onEvent(event) {
       feed.set(`seq.${event.seq}`, { at: event.at, kind: "status", data: d });
       break;
     case "activity":
-      feed.set(`seq.${event.seq}`, { at: event.at, kind: "activity", data: d });
+    case "checkin":
+      feed.set(`seq.${event.seq}`, { at: event.at, kind: event.kind, data: d });
       break;
     case "chat":
       if (chat.add(event)) renderChat();
@@ -232,6 +233,8 @@ function feedEntryHtml(entry) {
     });
   else if (entry.kind === "status")
     text = fmt(gettext("%(team)s: %(status)s"), { team: d.team_name, status: label.status[d.status] ?? d.status });
+  else if (entry.kind === "checkin")
+    text = fmt(gettext("%(team)s är vid %(place)s"), { team: d.team_name, place: d.place_name });
   else if (entry.kind === "activity")
     text = fmt(gettext("Aktivitet: %(title)s (%(status)s)"), {
       title: d.title,

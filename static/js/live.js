@@ -64,6 +64,7 @@ export const RULES = {
   activity_removed: { rule: "remove", layer: "activity" },
   coverage: { rule: "coverage" },
   chat: { rule: "history" },
+  checkin: { rule: "history" },
 };
 
 /** How each rule of RULES changes `features` (a Map keyed by feature id). */
