@@ -93,6 +93,15 @@ class EventsView(APIView):
 # --- notes and alerts ----------------------------------------------------------------------------
 
 
+def _history_page(request: Request, query_class, action: str, fetch, *, payload) -> Response:
+    """A page of history for duty, partner and admin; the query is written to the audit log first."""
+    if not access.may_read_reports(viewer_of(request)):
+        raise Forbidden(_("Historiken är till för jour och partner."))
+    query = query_of(query_class, request)
+    audit(request, action, query)
+    return page(request, fetch(query), limit=query["limit"], payload=payload)
+
+
 class NotesView(APIView):
     """Situation notes: history for duty and partners; new notes from field on shift and duty."""
 
@@ -104,14 +113,15 @@ class NotesView(APIView):
         responses={200: out.page_of(out.NoteOut, "NotePage")},
     )
     def get(self, request: Request) -> Response:
-        if not access.may_read_reports(viewer_of(request)):
-            raise Forbidden(_("Historiken är till för jour och partner."))
-        query = query_of(s.NoteQuery, request)
-        audit(request, "api.notes", query)
-        notes = history.notes_history(
-            window=window_of(query), category=query.get("category"), status=query.get("status"), team=query.get("team")
-        )
-        return page(request, notes, limit=query["limit"], payload=note_payload)
+        def notes(query: dict) -> list:
+            return history.notes_history(
+                window=window_of(query),
+                category=query.get("category"),
+                status=query.get("status"),
+                team=query.get("team"),
+            )
+
+        return _history_page(request, s.NoteQuery, "api.notes", notes, payload=note_payload)
 
     @extend_schema(summary="Write a note", request=s.NoteIn, responses=WRITE_RESPONSES)
     def post(self, request: Request) -> Response:
@@ -136,12 +146,10 @@ class AlertsView(APIView):
         responses={200: out.page_of(out.AlertOut, "AlertPage")},
     )
     def get(self, request: Request) -> Response:
-        if not access.may_read_reports(viewer_of(request)):
-            raise Forbidden(_("Historiken är till för jour och partner."))
-        query = query_of(s.AlertQuery, request)
-        audit(request, "api.alerts", query)
-        alerts = history.alerts_history(window=window_of(query), status=query.get("status"), team=query.get("team"))
-        return page(request, alerts, limit=query["limit"], payload=alert_payload)
+        def alerts(query: dict) -> list:
+            return history.alerts_history(window=window_of(query), status=query.get("status"), team=query.get("team"))
+
+        return _history_page(request, s.AlertQuery, "api.alerts", alerts, payload=alert_payload)
 
     @extend_schema(summary="Raise an alert (field on shift)", request=s.AlertIn, responses=WRITE_RESPONSES)
     def post(self, request: Request) -> Response:
