@@ -121,7 +121,6 @@ class BaseConsumer(AsyncWebsocketConsumer):
         self.lock = asyncio.Lock()  # forwarding and replay never interleave
         self.tasks: set[asyncio.Task] = set()
         await self._join(self.groups_for(self.viewer))
-        stream.start()
         await self.accept()
 
     async def disconnect(self, code) -> None:
