@@ -1,12 +1,12 @@
 """Browser tests: Debian's Chromium driven by Playwright against the app served by a real Daphne.
 
-The Daphne subprocess uses the pytest test database (its URL rewritten to the test database's
-name) and the same Redis and channel prefix, so rows a test commits (transactional_db) are what
-the browser sees, and events the test process publishes reach the browser's sockets.
+The Daphne and worker subprocesses use the pytest test database (its URL rewritten to the test
+database's name) and the same Redis and channel prefix, so rows a test commits (transactional_db)
+are what the browser sees, and events the test process publishes reach the browser's sockets.
 """
 
 import os
-import socket
+import re
 import subprocess
 import sys
 import time
@@ -35,22 +35,18 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PORTS = range(8100, 8200)  # the browser tests' own range; other checkouts use others
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1366, "height": 900}
 # Inside the test world's hotspot Hamnen.
 HARBOUR = {"latitude": 58.2755, "longitude": 11.445}
 
 
-def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8100-8199 for the browser tests' server")
+def listening_port(log: Path, since: int) -> int | None:
+    """The port Daphne says it listens on, in what `log` gained after offset `since`."""
+    with log.open() as text:
+        text.seek(since)
+        found = re.search(r"Listening on TCP address 127\.0\.0\.1:(\d+)", text.read())
+    return int(found[1]) if found else None
 
 
 def database_url_for_tests() -> str:
@@ -59,18 +55,26 @@ def database_url_for_tests() -> str:
     return urlunparse(parsed._replace(path="/" + settings.DATABASES["default"]["NAME"]))
 
 
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 @pytest.fixture
 def server(request, transactional_db) -> Iterator[str]:
-    """Daphne serving config.asgi on a free port; yields its base URL.
+    """Daphne serving config.asgi on a free port, `manage.py worker` beside it as in `make run`; yields the URL.
 
-    One server per test, stopped before pytest-django empties the tables: a server left running
-    keeps reading them (its coverage tick, a request still in flight) and can deadlock the TRUNCATE.
-    It also means no test inherits another's sockets or caches.
+    One server per test, stopped before pytest-django empties the tables: a server or worker left
+    running keeps reading them (the coverage recount, a request still in flight) and can deadlock
+    the TRUNCATE. It also means no test inherits another's sockets or caches.
     """
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: run scripts/browser (make browser)")
     ARTIFACTS.mkdir(exist_ok=True)
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for_tests(),
@@ -84,34 +88,42 @@ def server(request, transactional_db) -> Iterator[str]:
     log = (ARTIFACTS / "daphne.log").open("a")
     log.write(f"\n=== {request.node.nodeid}\n")
     log.flush()
+    since = log.tell()
+    # The deployment's jobs (coverage recount, field tick, purge) run in the worker, not in Daphne.
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    # Port 0: the system gives a free port, so checkouts testing side by side never share a server
+    # (a port found free and then bound by a second run made one's tests talk to the other's Daphne).
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", "config.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
+    base = None
     while True:
-        try:
-            with urllib.request.urlopen(base + "/konto/logga-in/", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
+        if base is None and (port := listening_port(ARTIFACTS / "daphne.log", since)):
+            base = f"http://127.0.0.1:{port}"
+        if base is not None:
+            try:
+                with urllib.request.urlopen(base + "/konto/logga-in/", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+        if process.poll() is not None or worker.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"Daphne did not start; see {ARTIFACTS / 'daphne.log'}")
+            worker.kill()
+            pytest.fail(f"Daphne or the worker did not start; see {ARTIFACTS / 'daphne.log'}")
         time.sleep(0.2)
     try:
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
+        stop(worker)
         log.close()
 
 
