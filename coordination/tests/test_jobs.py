@@ -6,6 +6,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
@@ -78,6 +79,15 @@ def test_the_job_table_says_what_runs_where():
         "sweep": jobs.Scope.PROCESS,
     }
     assert len({job.name for job in jobs.JOBS}) == len(jobs.JOBS)
+
+
+def test_the_readme_lists_every_job_where_it_runs_and_its_setting():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    where = {jobs.Scope.DEPLOYMENT: "once per deployment", jobs.Scope.PROCESS: "every server process"}
+    rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines() if line.startswith("  | `")}
+    assert set(rows) == {job.name for job in jobs.JOBS}
+    for job in jobs.JOBS:
+        assert where[job.scope] in rows[job.name] and f"`{job.every}`" in rows[job.name], job.name
 
 
 def test_every_period_is_a_setting(settings):
