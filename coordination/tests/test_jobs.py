@@ -6,6 +6,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -115,8 +116,10 @@ def test_worker_once_recounts_coverage_and_purges_in_a_deployment_with_only_trac
     tracked = APIClient().post(f"/track/osmand/?id={key}&lat=58.2755&lon=11.445&timestamp={stamp}")
     assert tracked.status_code == 200
 
-    call_command("worker", "--once", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    out = StringIO()
+    call_command("worker", "--once", stdout=out)
 
+    assert out.getvalue().strip() == "Ran coverage, field_tick, presence, purge."
     coverage = Event.objects.filter(kind="coverage").latest("seq")
     assert {"area": world.hotspot.pk, "adults": 1} in coverage.data["areas"]
     assert not PositionReport.objects.filter(pk=expired.pk).exists()
@@ -199,7 +202,7 @@ def test_worker_once_refuses_while_another_worker_runs_the_deployment_jobs(world
         assert calls.ran() == set()
     finally:
         running.release()
-    call_command("worker", "--once", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("worker", "--once", stdout=StringIO())
     assert calls.ran() == {"coverage", "field_tick", "presence", "purge"}  # never the process's sweep
 
 
