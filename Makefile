@@ -1,4 +1,4 @@
-# Närvaro: `make run` serves the demo at http://127.0.0.1:8000, `make test` runs every test.
+# Närvaro: `make run` serves the demo at http://127.0.0.1:8000 (Daphne and its worker), `make test` runs every test.
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
@@ -27,7 +27,7 @@ setup: $(VENV)/.installed services messages
 run: setup
 	$(PY) manage.py seed_demo
 	@echo "Närvaro: http://$(HOST):$(PORT)/"
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	VENV=$(VENV) scripts/serve $(HOST) $(PORT)
 
 browser:
 	scripts/browser

@@ -205,6 +205,7 @@ def run_once(
         time.sleep(max(0.0, start_at + warmup - time.time()))
         gen_ps = [psutil.Process(g.pid) for g in gens]
         cpu0, gen0, t0 = srv.cpu_seconds(), sum(sum(p.cpu_times()[:2]) for p in gen_ps), time.time()
+        worker0 = srv.worker_cpu_seconds()
         machine0 = psutil.cpu_times()
         spy = None
         if profile:
@@ -232,6 +233,7 @@ def run_once(
             time.sleep(1)
         window = time.time() - t0
         cpu = (srv.cpu_seconds() - cpu0) / window
+        worker_cpu = (srv.worker_cpu_seconds() - worker0) / window
         gen_cpu = (sum(sum(p.cpu_times()[:2]) for p in gen_ps) - gen0) / window
         machine1 = psutil.cpu_times()
         busy = (sum(machine1) - machine1.idle - machine1.iowait) - (sum(machine0) - machine0.idle - machine0.iowait)
@@ -272,6 +274,7 @@ def run_once(
         rss_load=rss_load,
         rss_peak=rss_peak,
         cpu=cpu,
+        worker_cpu=worker_cpu,
         gen_cpu=gen_cpu,
         machine_cpu=machine_cpu,
         alive=alive,
@@ -365,6 +368,7 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
         "device_event_mb": round(sum(o["device_event_bytes"] for o in outs) / 1e6, 1),
         "sockets": sockets,
         "server_cpu_percent": round(meta["cpu"] * 100, 1),
+        "worker_cpu_percent": round(meta["worker_cpu"] * 100, 1),
         "generator_cpu_percent": round(meta["gen_cpu"] * 100, 1),
         "machine_cpu_percent": round(meta["machine_cpu"] * 100, 1),
         "server_rss_mb": {
@@ -384,7 +388,8 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
         f"   field ticks: {result['field_tick_frames']} frames, {result['field_tick_mb']:g} MB to devices; "
         f"{result['field_watchers_stayed']}/{result['field_watchers']} watchers, "
         f"{result['field_ticks_per_watcher']:g} ticks each, age in a tick p50/p99 {fmt(age, ('p50', 'p99'))} ms; "
-        f"lost {result['lost']}; connect failures {result['connect_failures']}",
+        f"lost {result['lost']}; connect failures {result['connect_failures']}; "
+        f"worker CPU {result['worker_cpu_percent']:g} %",
         flush=True,
     )
     return result

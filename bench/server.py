@@ -100,7 +100,7 @@ def psql(sql: str, database: str) -> str:
 
 
 def database_prepare() -> None:
-    """Create narvaro_bench with PostGIS if missing, then migrate it and seed Lysekil's areas."""
+    """Create narvaro_bench with PostGIS if missing, migrate it, seed Lysekil's areas, run the deployment jobs once."""
     if psql(f"select 1 from pg_database where datname = '{BENCH_DB}'", "postgres") != "1":
         psql(f"create database {BENCH_DB}", "postgres")
     psql("create extension if not exists postgis", BENCH_DB)
@@ -108,6 +108,9 @@ def database_prepare() -> None:
     manage = [PY, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], check=True, env=env, cwd=ROOT, timeout=600)
     subprocess.run([*manage, "seed_demo"], check=True, env=env, cwd=ROOT, timeout=600, capture_output=True)
+    # The retention purge and presence totals over what earlier runs left, before anything is
+    # measured: each run's worker then starts with nothing to catch up.
+    subprocess.run([*manage, "worker", "--once"], check=True, env=env, cwd=ROOT, timeout=900, capture_output=True)
 
 
 def raise_fd_limit() -> None:
@@ -122,15 +125,23 @@ def port_open(port: int) -> bool:
 
 
 class Servers:
-    """ASGI server processes on 127.0.0.1, one per port, with the pipeline variant in their environment."""
+    """ASGI server processes on 127.0.0.1, one per port, with the pipeline variant in their environment,
+    and the deployment's worker beside them (coverage recount, field tick: coordination/jobs.py), as
+    `make run` serves. Their CPU and RSS are the server processes'; the worker's CPU is read apart.
+    """
 
     def __init__(self, ports: list[int], *, variant: str, prefix: str, log_dir: Path, asgi: str = "daphne") -> None:
         self.ports, self.variant = ports, variant
         env = bench_env(POSITION_PIPELINE=variant, CHANNEL_PREFIX=prefix)
-        self.procs = []
         for port in ports:
             if port_open(port):
                 raise RuntimeError(f"port {port} is already in use")
+        worker_log = open(log_dir / f"worker-{variant}.log", "wb")  # noqa: SIM115 - lives as long as the worker
+        self.worker = subprocess.Popen(
+            [PY, str(ROOT / "manage.py"), "worker"], cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT
+        )
+        self.procs = []
+        for port in ports:
             log = open(log_dir / f"{asgi}-{variant}-{port}.log", "wb")  # noqa: SIM115 - lives as long as the server
             self.procs.append(
                 subprocess.Popen(
@@ -144,11 +155,12 @@ class Servers:
             )
         deadline = time.time() + 60
         while not all(port_open(p) for p in ports):
-            if time.time() > deadline or any(p.poll() is not None for p in self.procs):
+            if time.time() > deadline or any(p.poll() is not None for p in [*self.procs, self.worker]):
                 self.stop()
                 raise RuntimeError(f"{asgi} did not start; see {log_dir}")
             time.sleep(0.2)
         self.ps = [psutil.Process(p.pid) for p in self.procs]
+        self.worker_ps = psutil.Process(self.worker.pid)
 
     @property
     def pids(self) -> list[int]:
@@ -160,14 +172,17 @@ class Servers:
     def cpu_seconds(self) -> float:
         return sum(sum(p.cpu_times()[:2]) for p in self.ps)
 
+    def worker_cpu_seconds(self) -> float:
+        return sum(self.worker_ps.cpu_times()[:2])
+
     def alive(self) -> bool:
-        return all(p.poll() is None for p in self.procs)
+        return all(p.poll() is None for p in [*self.procs, self.worker])
 
     def stop(self) -> None:
-        for proc in self.procs:
+        for proc in [*self.procs, self.worker]:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
+        for proc in [*self.procs, self.worker]:
             try:
                 proc.wait(timeout=5)  # Daphne waits 10 s for app instances; nothing left to measure
             except subprocess.TimeoutExpired:

@@ -13,6 +13,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from coordination.auth import websocket_auth  # noqa: E402
+from coordination.jobs import process_jobs_start  # noqa: E402
 from coordination.routing import websocket_urlpatterns  # noqa: E402
 
 # Daphne serves no static files by itself; without a proxy in front (make run, the demo, a small
@@ -25,3 +26,7 @@ application = ProtocolTypeRouter(
         "websocket": websocket_auth(URLRouter(websocket_urlpatterns)),
     }
 )
+# Work on a clock that each server process does for its own sockets (the delivery sweep) starts
+# here, on purpose, once the server's event loop runs; the once-per-deployment jobs run in
+# `manage.py worker`. coordination/jobs.py says what runs where.
+process_jobs_start()

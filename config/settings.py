@@ -113,6 +113,16 @@ POSITION_FLUSH_MS = env_int("POSITION_FLUSH_MS", 250)
 POSITION_FLUSH_ROWS = env_int("POSITION_FLUSH_ROWS", 500)
 # Field devices get other teams' positions this often (the duty map gets every flush).
 FIELD_POSITION_TICK_S = env_int("FIELD_POSITION_TICK_S", 10)
+# Periods of the jobs on a clock, in seconds (coordination/jobs.py says what runs where). Once per
+# deployment in `manage.py worker`: the coverage recount, the field tick above, presence totals of
+# finished days, the retention purge. In every server process: the delivery sweep.
+COVERAGE_EVERY_S = env_int("COVERAGE_EVERY_S", 2)
+PRESENCE_EVERY_S = env_int("PRESENCE_EVERY_S", 3600)
+PURGE_EVERY_S = env_int("PURGE_EVERY_S", 86400)
+SWEEP_EVERY_S = env_int("SWEEP_EVERY_S", 2)
+for _name in ("FIELD_POSITION_TICK_S", "COVERAGE_EVERY_S", "PRESENCE_EVERY_S", "PURGE_EVERY_S", "SWEEP_EVERY_S"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1 (seconds).")
 # "naive" switches to one transaction and one group_send per position (the bench's peer).
 POSITION_PIPELINE = env_str("POSITION_PIPELINE", "batched")
 if POSITION_PIPELINE not in ("batched", "naive"):

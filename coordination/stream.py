@@ -1,11 +1,13 @@
-"""The position stream of one server process: buffer, write in batches, tick coverage.
+"""The position stream of one server process: buffer, write in batches.
 
 Positions arrive every few seconds from every device. Writing and broadcasting each on its own
 costs a transaction and a group send per report; here they wait at most POSITION_FLUSH_MS (or
 until POSITION_FLUSH_ROWS are waiting), go to the database in one statement, and viewers get one
 coalesced frame per flush with each moved team's latest position; field devices get every
-team's position on a slower tick (FIELD_POSITION_TICK_S). Each device gets its ack only
-once its batch has committed.
+team's position on the slower field tick (a job of `manage.py worker`, coordination/jobs.py).
+Each device gets its ack only once its batch has committed.
+
+The flush loop is a buffer, not a clock: it starts with the first position this process receives.
 """
 
 import asyncio
@@ -16,20 +18,16 @@ from concurrent.futures import ThreadPoolExecutor
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from coordination import delivery, services
+from coordination import services
 from coordination.errors import NotSaved
 from coordination.services import PositionIn, PositionOut
 
 log = logging.getLogger(__name__)
 
-COVERAGE_EVERY_S = 2.0
-SWEEP_EVERY_S = 2.0
-
-# One thread (and database connection) each for the batches and for the slower ticks, apart from
-# the one the sockets share: in the bench a coverage recount (100-600 ms at 2,500 devices) run in
-# line held back every batch behind it, and sockets saying hello queued in front of them.
+# A thread (and database connection) of its own for the batches, apart from the one the sockets
+# share: in the bench, sockets saying hello queued in front of the batches, and a coverage recount
+# run in line (before the jobs moved to the worker) held back every batch behind it.
 FLUSH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="narvaro-flush")
-TICK_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="narvaro-ticks")
 
 
 class PositionStream:
@@ -50,10 +48,6 @@ class PositionStream:
             self._wake.set()
         return future
 
-    def start(self) -> None:
-        """Run the flush and coverage loop in this event loop (idempotent)."""
-        self._ensure_running()
-
     def _ensure_running(self) -> None:
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._loop is not loop:
@@ -64,37 +58,11 @@ class PositionStream:
 
     async def _run(self) -> None:
         flush_s = settings.POSITION_FLUSH_MS / 1000
-        ticks = asyncio.get_running_loop().create_task(self._tick(), name="narvaro-ticks")
-        try:
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=flush_s)
-                self._wake.clear()
-                await self.flush()
-        finally:
-            ticks.cancel()
-
-    async def _tick(self) -> None:
-        """Recount coverage, publish the field tick and sweep the log, each on its own period."""
-        loop = asyncio.get_running_loop()
-        # (seconds between runs, the service, when it last ran); each first runs one period after
-        # start, so a restarting server does not burst.
-        ticks = [
-            [COVERAGE_EVERY_S, services.coverage_refresh, loop.time()],
-            [settings.FIELD_POSITION_TICK_S, services.field_positions_refresh, loop.time()],
-            [SWEEP_EVERY_S, delivery.sweep, loop.time()],
-        ]
         while True:
-            # At least 0.1 s: a period of 0 (tests set one) must not spin the loop.
-            await asyncio.sleep(max(0.1, min(last + every for every, _, last in ticks) - loop.time()))
-            for tick in ticks:
-                every, refresh, last = tick
-                if loop.time() - last >= every:
-                    tick[2] = loop.time()
-                    try:
-                        await database_sync_to_async(refresh, thread_sensitive=False, executor=TICK_THREAD)()
-                    except Exception:
-                        log.exception("%s failed", refresh.__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=flush_s)
+            self._wake.clear()
+            await self.flush()
 
     async def flush(self) -> None:
         """Write everything waiting in one batch and resolve each future."""

@@ -17,15 +17,30 @@ def test_every_setting_read_from_the_environment_is_listed_in_env_example():
     assert read - listed == set()
 
 
-def test_compose_runs_postgis_redis_and_the_app_under_daphne():
+def test_compose_runs_postgis_redis_the_app_under_daphne_and_the_worker():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "redis", "app"}
+    assert set(services) == {"db", "redis", "migrate", "app", "worker"}
     assert services["db"]["image"].startswith("postgis/postgis:")
     assert services["redis"]["image"].startswith("redis:")
     assert "daphne" in services["app"]["command"] and "config.asgi:application" in services["app"]["command"]
-    assert services["app"]["environment"]["DATABASE_URL"].startswith("postgis://")
-    assert set(services["app"]["depends_on"]) == {"db", "redis"}
+    assert services["worker"]["command"] == ["python", "manage.py", "worker"]
+    assert "migrate" in services["migrate"]["command"]
+    for name in ("migrate", "app", "worker"):  # one image and one environment
+        assert services[name]["build"] == "." and services[name]["env_file"] == ".env"
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgis://")
+    assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    for name in ("app", "worker"):  # both start on a migrated database
+        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert set(services[name]["depends_on"]) == {"migrate", "redis"}
+
+
+def test_make_run_starts_the_worker_beside_daphne():
+    makefile = (ROOT / "Makefile").read_text()
+    serve = (ROOT / "scripts" / "serve").read_text()
+    run = makefile.split("\nrun:")[1].split("\n\n")[0]
+    assert "scripts/serve" in run
+    assert "manage.py worker" in serve and "config.asgi:application" in serve
 
 
 def test_the_ci_script_runs_exactly_the_readme_test_command():

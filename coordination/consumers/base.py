@@ -19,7 +19,6 @@ from coordination.errors import Invalid, NotSaved, RateLimited, ServiceError, To
 from coordination.events import event_frame
 from coordination.inbound import FRAMES, Frame, Socket
 from coordination.kinds import KINDS
-from coordination.stream import stream
 from coordination.validation import clean_id
 
 log = logging.getLogger(__name__)
@@ -99,7 +98,6 @@ class BaseConsumer(AsyncWebsocketConsumer):
         self.lock = asyncio.Lock()  # forwarding and replay never interleave
         self.tasks: set[asyncio.Task] = set()
         await self._join(self.groups_for(self.viewer))
-        stream.start()
         await self.accept()
 
     async def disconnect(self, code) -> None:

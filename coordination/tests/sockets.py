@@ -1,6 +1,7 @@
 """Helpers for socket tests: connect a named person through the real ASGI app (auth included)."""
 
 import asyncio
+import contextlib
 import uuid
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
+from coordination import jobs
 from coordination.services import device_token_issue
 
 
@@ -38,6 +40,23 @@ async def socket(path: str, user=None, *, hello: int | None = None, headers=None
         await communicator.disconnect()
 
 
+@asynccontextmanager
+async def process_jobs():
+    """This test's event loop runs the per-process jobs (the delivery sweep) as a server process's does.
+
+    config/asgi.py starts them on a server's loop; a test has no server, so it starts them itself.
+    """
+    task = jobs.process_jobs_run()
+    # A server's first sweep (it starts from the newest event) runs long before its first socket.
+    await asyncio.sleep(0.3)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def refused(path: str, user=None, *, headers=None) -> int | None:
     """Try to connect; return the close code when refused, fail when accepted.
 
@@ -59,8 +78,8 @@ async def send(communicator, frame: dict) -> None:
     await communicator.send_to(text_data=orjson.dumps(frame).decode())
 
 
-async def receive(communicator, timeout: float = 3, *, skip=("coverage",)) -> dict:
-    """The next frame, passing over coverage ticks (they come whenever counts change)."""
+async def receive(communicator, timeout: float = 3, *, skip=()) -> dict:
+    """The next frame, passing over events of the kinds in `skip`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -70,7 +89,7 @@ async def receive(communicator, timeout: float = 3, *, skip=("coverage",)) -> di
 
 
 async def receive_until(communicator, predicate, timeout: float = 5) -> dict:
-    """Skip frames until one matches `predicate` (e.g. a coverage tick before the event we want)."""
+    """Skip frames until one matches `predicate` (e.g. an ack among events)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -79,8 +98,10 @@ async def receive_until(communicator, predicate, timeout: float = 5) -> dict:
             return frame
 
 
-async def nothing_more(communicator, *, ignore=("coverage",), timeout: float = 0.5) -> list[dict]:
-    """Frames that arrive within `timeout`, except coverage ticks; tests assert this is empty.
+async def nothing_more(communicator, *, ignore=(), timeout: float = 0.5) -> list[dict]:
+    """Frames that arrive within `timeout`, except events of the kinds in `ignore`; tests assert this is empty.
+
+    No periodic job runs in a test unless it starts one, so nothing arrives that the test did not cause.
 
     Uses receive_nothing: a timed-out receive_from would cancel the application under test.
     """

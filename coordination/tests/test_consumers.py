@@ -20,7 +20,16 @@ from coordination.models import (
     SituationNote,
     Team,
 )
-from coordination.tests.sockets import new_id, nothing_more, receive, receive_until, refused, send, socket
+from coordination.tests.sockets import (
+    new_id,
+    nothing_more,
+    process_jobs,
+    receive,
+    receive_until,
+    refused,
+    send,
+    socket,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -37,10 +46,7 @@ def head() -> int:
 
 @database_sync_to_async
 def count(model, **filters) -> int:
-    query = model.objects.filter(**filters)
-    if model is Event:
-        query = query.exclude(kind="coverage")  # the coverage tick writes whenever counts change
-    return query.count()
+    return model.objects.filter(**filters).count()
 
 
 def now_iso() -> str:
@@ -467,7 +473,7 @@ async def test_500_positions_from_20_sockets_become_500_rows_500_acks_and_few_fr
             acks = 0
             for _, sock in sockets:
                 for _ in range(25):
-                    frame = await receive(sock, timeout=10, skip=("coverage", "positions"))
+                    frame = await receive(sock, timeout=10)
                     assert frame["type"] == "ack", frame
                     acks += 1
         finally:
@@ -495,32 +501,31 @@ async def test_the_naive_pipeline_writes_and_sends_one_frame_per_position(world,
                 field,
                 {"type": "position", "id": f"p{i}", "lat": 58.27, "lon": 11.44 + i * 1e-3, "recorded_at": now_iso()},
             )
-        # The field socket may also get the field tick's positions frame in between: acks are what count.
-        acks = [await receive_until(field, lambda f: f["type"] in ("ack", "error")) for _ in range(5)]
+        # No field tick runs here (it is the worker's job): the field socket gets its acks alone.
+        acks = [await receive(field) for _ in range(5)]
         frames = [await receive(ops) for _ in range(5)]
     assert [a["type"] for a in acks] == ["ack"] * 5
     assert [len(f["data"]["teams"]) for f in frames] == [1] * 5
     assert await count(Event, kind="positions", audience="ops") == 5
 
 
-async def test_a_slow_tick_does_not_hold_back_the_next_batch_of_positions(world, monkeypatch):
-    """A coverage recount runs on its own thread: a position is acked while a recount is still running."""
-    from coordination import stream
+async def test_a_slow_process_job_does_not_hold_back_the_next_batch_of_positions(world, monkeypatch):
+    """The process's jobs run on their own thread: a position is acked while a sweep is still running."""
+    from coordination import delivery
 
     started, release = threading.Event(), threading.Event()
 
-    def stuck_recount():
+    def stuck_sweep():
         started.set()
         release.wait(timeout=10)
 
-    monkeypatch.setattr(stream, "COVERAGE_EVERY_S", 0.01)
-    monkeypatch.setattr(services, "coverage_refresh", stuck_recount)
+    monkeypatch.setattr(delivery, "sweep", stuck_sweep)
     await start_shift(world.alice)
     try:
-        async with socket("/ws/field/", world.alice) as field:
+        async with process_jobs(), socket("/ws/field/", world.alice) as field:
             assert await asyncio.to_thread(started.wait, 5)
             await send(field, {"type": "position", "id": "p1", "lat": 58.27, "lon": 11.44, "recorded_at": now_iso()})
-            # Run in line with the flushes (as before), the recount would hold this ack until released.
+            # Run in line with the flushes, the sweep would hold this ack until released.
             ack = await receive_until(field, lambda f: f["type"] in ("ack", "error"), timeout=5)
     finally:
         release.set()
@@ -561,7 +566,7 @@ async def test_the_public_socket_replays_only_public_events_even_to_signed_in_st
     await database_sync_to_async(services.chat_send)(user=world.dana, channel="everyone", text="Hej")
     await database_sync_to_async(services.coverage_refresh)()
     async with socket("/ws/public/", world.dana, hello=before) as public:
-        frames = await nothing_more(public, ignore=())
+        frames = await nothing_more(public)
     assert [f["kind"] for f in frames] == ["coverage"]
 
 
@@ -569,7 +574,8 @@ async def test_a_lost_event_of_a_quiet_audience_arrives_within_seconds_without_a
     from coordination import events
 
     await start_shift(world.alice)
-    async with socket("/ws/field/", world.alice, hello=await head()) as field:
+    # The sweep that repairs it is a job of the server process (config/asgi.py starts it there).
+    async with process_jobs(), socket("/ws/field/", world.alice, hello=await head()) as field:
         monkeypatch.setattr(events, "publish", lambda event: None)  # the layer drops the only team message
         lost = await database_sync_to_async(services.chat_send)(
             user=world.dana, channel=f"team.{world.harbour_team.pk}", text="Ring jouren"

@@ -1,8 +1,8 @@
 """Browser tests: Debian's Chromium driven by Playwright against the app served by a real Daphne.
 
-The Daphne subprocess uses the pytest test database (its URL rewritten to the test database's
-name) and the same Redis and channel prefix, so rows a test commits (transactional_db) are what
-the browser sees, and events the test process publishes reach the browser's sockets.
+The Daphne and worker subprocesses use the pytest test database (its URL rewritten to the test
+database's name) and the same Redis and channel prefix, so rows a test commits (transactional_db)
+are what the browser sees, and events the test process publishes reach the browser's sockets.
 """
 
 import os
@@ -35,7 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PORTS = range(8100, 8200)  # the browser tests' own range; other checkouts use others
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1366, "height": 900}
 # Inside the test world's hotspot Hamnen.
@@ -43,22 +42,16 @@ HARBOUR = {"latitude": 58.2755, "longitude": 11.445}
 
 
 def listening_socket() -> socket.socket:
-    """A socket listening on a free port of PORTS, for Daphne to adopt.
+    """A socket listening on a port the system picks, for Daphne to adopt.
 
     Bound here and handed over, not chosen and bound again by Daphne: another checkout's tests may
     take a port between the two, and this test would then talk to their server.
     """
-    for port in PORTS:
-        sock = socket.socket()
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            sock.close()
-            continue
-        sock.listen(128)
-        sock.set_inheritable(True)
-        return sock
-    raise RuntimeError("no free port in 8100-8199 for the browser tests' server")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
 
 
 def database_url_for_tests() -> str:
@@ -67,13 +60,22 @@ def database_url_for_tests() -> str:
     return urlunparse(parsed._replace(path="/" + settings.DATABASES["default"]["NAME"]))
 
 
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 @pytest.fixture
 def server(request, transactional_db) -> Iterator[str]:
-    """Daphne serving config.asgi on a free port; yields its base URL.
+    """Daphne serving config.asgi on a free port, `manage.py worker` beside it as in `make run`; yields the URL.
 
-    One server per test, stopped before pytest-django empties the tables: a server left running
-    keeps reading them (its coverage tick, a request still in flight) and can deadlock the TRUNCATE.
-    It also means no test inherits another's sockets or caches.
+    One server per test, stopped before pytest-django empties the tables: a server or worker left
+    running keeps reading them (the coverage recount, a request still in flight) and can deadlock
+    the TRUNCATE. It also means no test inherits another's sockets or caches.
     """
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: run scripts/browser (make browser)")
@@ -93,6 +95,10 @@ def server(request, transactional_db) -> Iterator[str]:
     log = (ARTIFACTS / "daphne.log").open("a")
     log.write(f"\n=== {request.node.nodeid}\n")
     log.flush()
+    # The deployment's jobs (coverage recount, field tick, purge) run in the worker, not in Daphne.
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "--fd", str(sock.fileno()), "config.asgi:application"],
         cwd=ROOT,
@@ -111,18 +117,16 @@ def server(request, transactional_db) -> Iterator[str]:
                     break
         except OSError:
             pass
-        if process.poll() is not None or time.monotonic() > deadline:
+        if process.poll() is not None or worker.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"Daphne did not start; see {ARTIFACTS / 'daphne.log'}")
+            worker.kill()
+            pytest.fail(f"Daphne or the worker did not start; see {ARTIFACTS / 'daphne.log'}")
         time.sleep(0.2)
     try:
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
+        stop(worker)
         log.close()
 
 

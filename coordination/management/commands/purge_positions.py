@@ -1,4 +1,4 @@
-"""Delete raw position tracks past POSITION_RETENTION_DAYS (run daily, e.g. from cron or a timer)."""
+"""Delete raw position tracks past POSITION_RETENTION_DAYS now (the worker's `purge` job: every PURGE_EVERY_S)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
