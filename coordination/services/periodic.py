@@ -17,7 +17,13 @@ from coordination.models import Event, PositionReport, PresenceDay
 from coordination.selectors import coverage_counts, presence_minutes_raw, team_latest_positions
 from coordination.validation import MAX_POSITION_AGE
 
-__all__ = ["coverage_refresh", "field_positions_refresh", "positions_purge", "presence_aggregate"]
+__all__ = [
+    "coverage_refresh",
+    "field_positions_refresh",
+    "positions_purge",
+    "presence_aggregate",
+    "presence_finished_days",
+]
 
 
 def presence_aggregate(*, day: date) -> int:
@@ -33,6 +39,22 @@ def presence_aggregate(*, day: date) -> int:
     rows = [PresenceDay(area_id=area, day=day, person_minutes=m) for area, m in presence_minutes_raw(day).items()]
     PresenceDay.objects.bulk_create(rows, ignore_conflicts=True)  # two purges at once store one set
     return len(rows)
+
+
+def presence_finished_days() -> int:
+    """Sum into PresenceDay each finished day that has raw positions and no totals yet; return the rows stored.
+
+    presence_aggregate decides when a day is settled and writes it once; the purge does the same
+    before it deletes, this only makes the totals ready without waiting for it.
+    """
+    summed = PresenceDay.objects.values("day")
+    days = (
+        PositionReport.objects.annotate(day=TruncDate("recorded_at"))
+        .exclude(day__in=summed)
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    return sum(presence_aggregate(day=day) for day in days)
 
 
 def positions_purge(*, now: datetime | None = None) -> int:

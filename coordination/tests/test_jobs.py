@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from coordination import delivery, jobs, services
+from coordination import delivery, jobs, services, worker
 from coordination.models import Event, PositionReport, PresenceDay
 from coordination.tests.sockets import new_id, send, socket
 
@@ -40,7 +40,7 @@ class Calls:
         for name, target, attr in [
             ("coverage", services, "coverage_refresh"),
             ("field_tick", services, "field_positions_refresh"),
-            ("presence", jobs, "presence_finished_days"),
+            ("presence", services, "presence_finished_days"),
             ("purge", services, "positions_purge"),
             ("sweep", delivery, "sweep"),
         ]:
@@ -136,14 +136,14 @@ def test_worker_once_sums_the_presence_of_finished_days_before_any_purge(world, 
     settings.POSITION_RETENTION_DAYS = 14
     services.shift_start(user=world.alice, client_id=new_id())
     old_position(world.alice, days=2)
-    assert jobs.presence_finished_days() == 2  # Hamnen, and Centrum around it
+    assert services.presence_finished_days() == 2  # Hamnen, and Centrum around it
     day = timezone.localdate(timezone.now() - timedelta(days=2))
     assert set(PresenceDay.objects.filter(day=day).values_list("area", flat=True)) == {
         world.district.pk,
         world.hotspot.pk,
     }
     assert PositionReport.objects.count() == 1  # kept: two days are inside retention
-    assert jobs.presence_finished_days() == 0  # once
+    assert services.presence_finished_days() == 0  # once
 
 
 def test_a_failing_job_does_not_stop_the_others_and_its_log_carries_no_values(world, settings, monkeypatch, caplog):
@@ -194,7 +194,7 @@ async def test_the_runner_goes_on_after_a_failure_and_never_spins(settings):
 
 def test_worker_once_refuses_while_another_worker_runs_the_deployment_jobs(world, monkeypatch):
     calls = Calls(monkeypatch)
-    running = jobs.DeploymentLock()
+    running = worker.DeploymentLock()
     assert running.hold()
     try:
         with pytest.raises(CommandError, match="Another worker"):
@@ -211,15 +211,15 @@ async def test_two_workers_never_run_the_deployment_jobs_at_once(world, monkeypa
     monkeypatch.setattr(jobs, "STANDBY_RETRY_S", 0.1)
     loop = asyncio.get_running_loop()
     other_worker = ThreadPoolExecutor(max_workers=1)  # a lock is used from the thread that took it
-    first = jobs.DeploymentLock()
+    first = worker.DeploymentLock()
     assert await loop.run_in_executor(other_worker, first.hold)
-    second = loop.create_task(jobs.worker_run())
+    second = loop.create_task(worker.worker_run())
     try:
         await asyncio.sleep(0.5)
         assert calls.ran() == set()  # standing by while the first holds them
         await loop.run_in_executor(other_worker, first.release)  # the first worker stops
         assert await eventually(lambda: calls.ran() == {"coverage", "field_tick", "presence", "purge"})
-        third = jobs.DeploymentLock()
+        third = worker.DeploymentLock()
         assert not await loop.run_in_executor(other_worker, third.hold)  # the second one keeps them now
         await loop.run_in_executor(other_worker, third.release)
     finally:

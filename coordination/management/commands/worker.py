@@ -11,7 +11,7 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from coordination import jobs
+from coordination import jobs, worker
 
 
 class Command(BaseCommand):
@@ -23,8 +23,8 @@ class Command(BaseCommand):
     def handle(self, *args, once: bool = False, **options) -> None:
         if once:
             try:
-                failed = jobs.deployment_jobs_once()
-            except jobs.WorkerBusy as exc:
+                failed = worker.deployment_jobs_once()
+            except worker.WorkerBusy as exc:
                 raise CommandError(str(exc)) from None
             if failed:
                 raise CommandError(f"Failed: {', '.join(failed)} (see the log); the other jobs ran.")
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        run = loop.create_task(jobs.worker_run())
+        run = loop.create_task(worker.worker_run())
         await asyncio.wait([run, loop.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
         run.cancel()
         with contextlib.suppress(asyncio.CancelledError):
