@@ -5,6 +5,7 @@
 a rule of coordination.access (`may_see`); static/js/live.js mirrors the text form in one table.
 """
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -42,15 +43,7 @@ class Audience:
         """The audience `text` names; ValueError for anything else."""
         if not isinstance(text, str):
             raise ValueError(f"unknown audience {text!r}")
-        try:
-            return cls(Scope(text))
-        except ValueError:
-            pass
-        prefix, _, target = text.rpartition(".")
-        # isascii(): isdigit() also admits "²", which int() refuses.
-        if prefix in TARGETED and target.isascii() and target.isdigit() and len(target) < 12:
-            return cls(Scope(prefix), int(target))
-        raise ValueError(f"unknown audience {text!r}")
+        return _parse(text)
 
     @classmethod
     def of_channel(cls, channel: str) -> "Audience":
@@ -75,6 +68,18 @@ class Audience:
         assert self.is_chat, self
         return str(self).removeprefix("chat.")
 
+    @property
+    def chat_kind(self) -> str:
+        """A chat audience's kind of channel: everyone, team or area (ChatMessage.Channel's values)."""
+        assert self.is_chat, self
+        return self.scope.value.removeprefix("chat.")
+
+    @classmethod
+    def of_chat(cls, *, channel: str, team_id: int | None, area_id: int | None) -> "Audience":
+        """The audience of a stored chat message, from its channel kind and target."""
+        target = {"team": team_id, "area": area_id}.get(channel)
+        return cls(Scope(f"chat.{channel}"), target)
+
     def groups(self) -> list[str]:
         """The channel-layer groups its events are sent to; consumers still check each viewer."""
         match self.scope:
@@ -88,7 +93,21 @@ class Audience:
                 return [groups.FIELD]
             case Scope.CHAT_EVERYONE:
                 return [groups.DUTY, groups.FIELD]
-        return [groups.DUTY, groups.group_name(self.scope.removeprefix("chat."), self.target)]
+        return [groups.DUTY, groups.group_name(self.chat_kind, self.target)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> Audience:
+    # Cached: every socket asks for the audience of every event it is sent, and there are few of them.
+    try:
+        return Audience(Scope(text))
+    except ValueError:
+        pass
+    prefix, _, target = text.rpartition(".")
+    # isascii(): isdigit() also admits "²", which int() refuses.
+    if prefix in TARGETED and target.isascii() and target.isdigit() and len(target) < 12:
+        return Audience(Scope(prefix), int(target))
+    raise ValueError(f"unknown audience {text!r}")
 
 
 PUBLIC = Audience(Scope.PUBLIC)

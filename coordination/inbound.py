@@ -43,8 +43,3 @@ def inbound(type_: str, *, sockets, fields=(), rename=None, rejoin: bool = False
         return service
 
     return register
-
-
-def frames_for(socket: Socket) -> dict[str, Frame]:
-    """The frame types `socket` accepts (besides hello, and position on field sockets)."""
-    return {name: frame for name, frame in FRAMES.items() if socket in frame.sockets}

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from coordination.audience import Audience
 from coordination.models import Alert, ChatMessage, Shift, SituationNote
 from maps.models import Activity
 
@@ -76,20 +77,16 @@ def chat_payload(message: ChatMessage) -> dict:
     author = message.author
     return {
         "id": message.pk,
-        "channel": chat_channel_name(message),
+        "channel": chat_message_audience(message).channel,
         "author": author.get_full_name() or author.get_username(),
         "text": message.text,
         "created_at": iso(message.created_at),
     }
 
 
-def chat_channel_name(message: ChatMessage) -> str:
-    """everyone, team.<id> or area.<id>: the name clients send and receive."""
-    if message.channel == ChatMessage.Channel.TEAM:
-        return f"team.{message.team_id}"
-    if message.channel == ChatMessage.Channel.AREA:
-        return f"area.{message.area_id}"
-    return "everyone"
+def chat_message_audience(message: ChatMessage) -> Audience:
+    """The audience a stored chat message was sent to."""
+    return Audience.of_chat(channel=message.channel, team_id=message.team_id, area_id=message.area_id)
 
 
 def team_position_payload(

@@ -11,13 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import DatabaseError, connections
 
+from coordination.events import EVENT_ORDER_LOCK
 from coordination.jobs import Scope, describe, jobs_for, run_job, run_jobs
 
 log = logging.getLogger("coordination.jobs")
 
 # Held by the worker that runs the deployment jobs, for as long as it runs them. Advisory locks
 # belong to one database, so a test database never competes with a demo on the same server.
-WORKER_LOCK = 0x6E61727661726F + 1  # the event lock ("narvaro") + 1
+WORKER_LOCK = EVENT_ORDER_LOCK + 1
 
 
 class WorkerBusy(Exception):

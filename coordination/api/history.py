@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from coordination import access
 from coordination.audience import Audience
 from coordination.models import Alert, ChatMessage, SituationNote
-from coordination.payloads import chat_channel_name
+from coordination.payloads import chat_message_audience
 from maps.models import Activity, Area
 
 
@@ -66,16 +66,11 @@ def alerts_history(*, window: Window, status: str | None = None, team: int | Non
     return list(_page(query, window=window, time_field="raised_at")[: window.limit + 1])
 
 
-def chat_audience_of(message: ChatMessage) -> Audience:
-    """The Event audience a stored message was sent to."""
-    return Audience.of_channel(chat_channel_name(message))
-
-
 def chat_history(*, viewer: access.Viewer, window: Window, channel: Audience | None = None) -> list:
     """The messages `viewer` may read now, newest first, up to limit + 1; `channel` is a chat audience."""
     query = ChatMessage.objects.select_related("author")
     if channel is not None:
-        kind = channel.channel.partition(".")[0]  # everyone, team or area
+        kind = channel.chat_kind
         query = query.filter(channel=kind, team_id=channel.target if kind == "team" else None)
         query = query.filter(area_id=channel.target if kind == "area" else None)
     if window.area is not None:
@@ -84,7 +79,7 @@ def chat_history(*, viewer: access.Viewer, window: Window, channel: Audience | N
     # Chat is a few hundred messages an evening: reading in chunks and asking access.may_see per
     # message is cheap and keeps the channel rules out of this query.
     for message in _page(query, window=window, time_field="created_at").iterator(chunk_size=500):
-        if access.may_see(viewer, chat_audience_of(message)):
+        if access.may_see(viewer, chat_message_audience(message)):
             out.append(message)
             if len(out) > window.limit:
                 break

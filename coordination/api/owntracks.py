@@ -20,6 +20,7 @@ from coordination.api.parsers import LimitedJSONParser
 from coordination.api.tracker import TrackThrottle, device_client_id, parse_timestamp
 from coordination.auth import user_for_token
 from coordination.errors import Invalid
+from coordination.validation import number_from_text
 
 
 class OwnTracksAuthentication(authentication.BasicAuthentication):
@@ -118,9 +119,10 @@ class OwnTracksView(APIView):
         services.position_record(
             user=request.user,
             client_id=device_client_id(request.auth, recorded_at),
-            lat=message["lat"],
-            lon=message["lon"],
-            accuracy=message.get("acc"),
+            # Numbers as OwnTracks sends them, or numeric text as some forks and scripts do (accepted as before).
+            lat=number_from_text(message["lat"], "lat"),
+            lon=number_from_text(message["lon"], "lon"),
+            accuracy=None if message.get("acc") is None else number_from_text(message["acc"], "accuracy"),
             recorded_at=recorded_at,
         )
         return Response(owntracks_friends(request.user))

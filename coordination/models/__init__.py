@@ -3,6 +3,7 @@
 from coordination.models.evening import (
     Alert,
     ChatMessage,
+    CheckIn,
     LatestPosition,
     NoteCategory,
     PositionReport,
@@ -17,6 +18,7 @@ __all__ = [
     "Alert",
     "AuditLog",
     "ChatMessage",
+    "CheckIn",
     "DeviceToken",
     "Event",
     "LatestPosition",

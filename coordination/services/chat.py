@@ -39,8 +39,9 @@ def chat_send(*, user, client_id: str | None = None, channel, text) -> Event:
         raise Forbidden(_("Du kan inte skriva i den kanalen."))
 
     def write() -> Event:
-        kind = audience.channel.partition(".")[0]  # everyone, team or area: ChatMessage.Channel
-        message = ChatMessage.objects.create(author=user, channel=kind, team_id=team_id, area_id=area_id, text=text)
+        message = ChatMessage.objects.create(
+            author=user, channel=audience.chat_kind, team_id=team_id, area_id=area_id, text=text
+        )
         return event_append(
             kind=kinds.CHAT, audience=audience, data=payloads.chat_payload(message), author=user, client_id=client_id
         )

@@ -13,7 +13,7 @@ from django.utils import timezone
 from coordination import kinds
 from coordination.audience import FIELD, PUBLIC
 from coordination.events import EVENT_ORDER_LOCK, event_append
-from coordination.models import Event, PositionReport, PresenceDay
+from coordination.models import CheckIn, Event, PositionReport, PresenceDay
 from coordination.selectors import coverage_counts, presence_minutes_raw, team_latest_positions
 from coordination.validation import MAX_POSITION_AGE
 
@@ -65,13 +65,13 @@ def positions_purge(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.POSITION_RETENTION_DAYS)
-    raw_days = PositionReport.objects.annotate(day=TruncDate("recorded_at")).values_list("day", flat=True)
-    for day in raw_days.distinct():
-        presence_aggregate(day=day)
+    presence_finished_days()
     deleted, _ = PositionReport.objects.filter(received_at__lt=cutoff).delete()
     # The `positions` events are a track of every team too; they go with the raw positions, and the
-    # coverage counts (written whenever someone moves) with them.
-    Event.objects.filter(kind__in=[kinds.POSITIONS.name, kinds.COVERAGE.name], created_at__lt=cutoff).delete()
+    # coverage counts (written whenever someone moves) with them. Check-ins say where a team was: the same.
+    CheckIn.objects.filter(created_at__lt=cutoff).delete()
+    gone = [kinds.POSITIONS.name, kinds.COVERAGE.name, kinds.CHECKIN.name]
+    Event.objects.filter(kind__in=gone, created_at__lt=cutoff).delete()
     return deleted
 
 

@@ -9,8 +9,7 @@ from coordination.audience import STAFF
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound
 from coordination.events import event_append, written_once
 from coordination.inbound import Socket, inbound
-from coordination.models import Event, LatestPosition, Shift, Team
-from coordination.models.evening import CheckIn
+from coordination.models import CheckIn, Event, LatestPosition, Shift, Team
 from coordination.services.common import active_shift_for
 from coordination.validation import clean_choice, clean_client_id, clean_id, clean_ids, clean_optional_id
 from maps.models import Area, Place

@@ -1,13 +1,14 @@
 """A field team's check-in at a place: the team says where it is, staff see it, the public never does."""
 
+from datetime import timedelta
+
 import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from coordination import services
 from coordination.errors import Forbidden, Invalid, NotFound
-from coordination.models import Event
-from coordination.models.evening import CheckIn
+from coordination.models import CheckIn, Event
 from coordination.tests.sockets import new_id, nothing_more, receive, send, socket
 
 
@@ -89,3 +90,18 @@ async def test_the_duty_socket_does_not_take_check_ins(world):
         await send(ops, {"type": "checkin", "id": "c1", "place": world.place.pk})
         error = await receive(ops)
     assert (error["code"], error["field"]) == ("invalid", "type")
+
+
+@pytest.mark.django_db
+def test_check_ins_go_with_the_raw_positions_after_retention(world, settings):
+    # Where a team was is a track like its positions: kept as long as they are, then gone with its events.
+    settings.POSITION_RETENTION_DAYS = 7
+    services.shift_start(user=world.alice, client_id=new_id())
+    old = services.checkin_record(user=world.alice, client_id=new_id(), place_id=world.place.pk)
+    recent = services.checkin_record(user=world.alice, client_id=new_id(), place_id=world.place.pk)
+    eight_days_ago = timezone.now() - timedelta(days=8)
+    CheckIn.objects.filter(pk=old.data["id"]).update(created_at=eight_days_ago)
+    Event.objects.filter(seq=old.seq).update(created_at=eight_days_ago)
+    services.positions_purge()
+    assert list(CheckIn.objects.values_list("pk", flat=True)) == [recent.data["id"]]
+    assert list(Event.objects.filter(kind="checkin").values_list("seq", flat=True)) == [recent.seq]

@@ -152,3 +152,10 @@ def test_the_actions_above_emit_every_declared_kind(world):
         emitted |= set(Event.objects.filter(seq__gt=start).values_list("kind", flat=True))
         transaction.savepoint_rollback(savepoint)
     assert set(KINDS) - emitted == set(), "no action here emits these kinds"
+
+
+def test_every_service_a_socket_frame_calls_is_one_of_the_actions_above():
+    from coordination.inbound import FRAMES
+
+    called = {name.split(" ")[0] for name in ACTIONS}
+    assert {frame.service.__name__ for frame in FRAMES.values()} - called == set()

@@ -261,6 +261,13 @@ def test_an_owntracks_location_is_stored_and_answered_with_the_teams_on_shift(wo
     }
 
 
+def test_an_owntracks_location_with_numbers_as_text_is_stored_as_before(world):
+    key = on_shift(world.alice)
+    assert owntracks(world.alice, key, location(lat="58.2755", lon="11.445", acc="8")).status_code == 200
+    report = PositionReport.objects.get(user=world.alice)
+    assert (report.point.y, report.point.x, report.accuracy) == (58.2755, 11.445, 8.0)
+
+
 @pytest.mark.parametrize("kind", ["transition", "waypoint", "waypoints", "lwt", "card", "cmd", "status"])
 def test_other_owntracks_messages_are_ignored_with_an_empty_array(world, kind):
     key = token(world.alice)  # no shift: nothing is stored, so nothing is refused either

@@ -123,6 +123,8 @@ function describe(frame) {
       return `${gettext("Chatt")}: ${frame.text}`;
     case "status":
       return `${gettext("Status")}: ${label.status[frame.status] ?? frame.status}`;
+    case "checkin":
+      return `${gettext("Vi är vid")} ${$(`#checkin-place option[value="${frame.place}"]`)?.textContent ?? ""}`;
     default:
       return { shift_start: gettext("Starta pass"), shift_end: gettext("Avsluta pass") }[frame.type] ?? frame.type;
   }

@@ -67,6 +67,11 @@ export const RULES = {
   checkin: { rule: "history" },
 };
 
+/** A kind pages keep in a list of their own (chat, check-ins): handed on even when already applied. */
+function isHistory(event) {
+  return RULES[event.kind]?.rule === "history";
+}
+
 /** How each rule of RULES changes `features` (a Map keyed by feature id). */
 const APPLY = {
   /** A team's shift: its data merged into team.<id>, keeping where it was last seen; ended: gone. */
@@ -281,7 +286,7 @@ export class Live {
         this.state.load(await response.json());
         const waiting = this.buffer.sort((a, b) => a.seq - b.seq);
         this.buffer = [];
-        const applied = waiting.filter((event) => this.state.apply(event) || event.kind === "chat");
+        const applied = waiting.filter((event) => this.state.apply(event) || isHistory(event));
         this._emit("change", null);
         for (const event of applied) this._emit("event", event);
       } finally {
@@ -375,7 +380,7 @@ export class Live {
       const fresh = this.state.apply(frame);
       if (fresh) this._emit("change", frame);
       // Chat is not part of the snapshot: pages keep their own list (deduplicated by seq).
-      if (fresh || frame.kind === "chat") this._emit("event", frame);
+      if (fresh || isHistory(frame)) this._emit("event", frame);
       if (fresh && changesWhatISee(frame, this.myTeams)) this.reload();
     } else if (frame.type === "ack") {
       this._answered(frame.id, (item) => this._emit("ack", item, frame.seq));
