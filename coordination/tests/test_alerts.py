@@ -1,11 +1,12 @@
 """alert_raise, alert_acknowledge, alert_resolve: raised → acknowledged → resolved, one Event each."""
 
 import math
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from coordination import services
+from coordination import access, selectors, services
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound
 from coordination.models import Alert, AuditLog, Event, Shift
 
@@ -261,3 +262,31 @@ def test_it_refuses_an_alert_id_that_is_not_an_integer(world, alert_id):
         services.alert_resolve(user=world.dana, alert_id=alert_id)
     assert refused.value.field == "alert"
     assert written() == (0, 0)
+
+
+# --- the snapshot: the raiser follows their alarm ---------------------------------------------------
+
+
+def alert_features(user) -> list[dict]:
+    snapshot = selectors.live_snapshot(viewer=access.viewer_for(user))
+    return [f["properties"] for f in snapshot["features"] if f["properties"]["layer"] == "alert"]
+
+
+def test_the_raisers_snapshot_off_shift_holds_their_own_alarm_until_after_it_is_resolved(world):
+    mine = services.alert_raise(user=world.charlie, text="Hjälp").data["id"]
+    services.alert_raise(user=world.bob)  # bob's, also off shift
+    services.alert_acknowledge(user=world.dana, alert_id=mine)
+    services.alert_resolve(user=world.dana, alert_id=mine)
+
+    (own,) = alert_features(world.charlie)
+    assert (own["id"], own["status"], own["acknowledged_by"]) == (mine, "resolved", "Dana")
+    assert alert_features(world.alice) == []  # off shift, and not hers
+    assert alert_features(world.erik) == alert_features(None) == []
+    assert [a["id"] for a in alert_features(world.dana)] == sorted(Alert.objects.values_list("pk", flat=True))
+
+
+def test_an_alarm_resolved_more_than_12_hours_ago_leaves_the_snapshot(world):
+    old = services.alert_raise(user=world.charlie).data["id"]
+    services.alert_resolve(user=world.dana, alert_id=old)
+    Alert.objects.filter(pk=old).update(resolved_at=timezone.now() - timedelta(hours=13))
+    assert alert_features(world.charlie) == alert_features(world.dana) == []
