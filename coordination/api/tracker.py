@@ -25,7 +25,7 @@ from coordination.api.parsers import MAX_BODY_BYTES, LimitedJSONParser, ScopedRa
 from coordination.auth import user_for_token
 from coordination.errors import Forbidden, Invalid, TooLarge
 from coordination.models import Alert, DeviceToken
-from coordination.validation import number_from_text
+from coordination.validation import number_from_text, point_from
 
 # A Unix time above this is in milliseconds (Traccar accepts both); seconds reach it in year 5138.
 MILLISECONDS_FROM = 100_000_000_000
@@ -120,22 +120,50 @@ def is_sos(alarm) -> bool:
     return isinstance(alarm, str) and alarm.strip().lower() == "sos"
 
 
-def _raise_sos(request: Request, *, lat: float, lon: float, recorded_at: datetime, position: dict) -> None:
+def _position(request: Request, fields: dict) -> dict:
+    """The position_record arguments of an OsmAnd request; Invalid when a field is missing or wrong."""
+    if fields.get("lat") in (None, "") or fields.get("lon") in (None, ""):
+        raise Invalid(_("lat och lon krävs."), field="lat" if fields.get("lat") in (None, "") else "lon")
+    recorded_at = parse_timestamp(fields["timestamp"]) if fields.get("timestamp") else timezone.now()
+    accuracy = fields.get("accuracy")
+    # OsmAnd sends text (a query string or form); the service takes numbers.
+    return {
+        "user": request.user,
+        "client_id": device_client_id(request.auth, recorded_at),
+        "lat": number_from_text(fields["lat"], "lat"),
+        "lon": number_from_text(fields["lon"], "lon"),
+        "accuracy": None if accuracy in (None, "") else number_from_text(accuracy, "accuracy"),
+        "recorded_at": recorded_at,
+    }
+
+
+def _raise_sos(request: Request, fields: dict) -> None:
     """An SOS is an alarm first (on shift or not), then, while a shift runs, a position as well.
 
-    Its client id comes from the device and its timestamp, like a position's, so the app resending
-    the same SOS from its offline buffer raises one alarm.
+    It gets through even when its position cannot be read (no fix yet): then without a point. Its
+    client id comes from the device and its timestamp, like a position's, so the app resending the
+    same SOS from its offline buffer raises one alarm.
     """
+    try:
+        position = _position(request, fields)
+        point_from(position["lat"], position["lon"])  # in range, or the alarm goes without it
+    except Invalid:
+        position = None
+    try:
+        at = parse_timestamp(fields["timestamp"]) if fields.get("timestamp") else timezone.now()
+    except Invalid:
+        at = timezone.now()
     services.alert_raise(
         user=request.user,
-        client_id=device_client_id(request.auth, recorded_at, prefix="sos"),
-        lat=lat,
-        lon=lon,
+        client_id=device_client_id(request.auth, at, prefix="sos"),
+        lat=position["lat"] if position else None,
+        lon=position["lon"] if position else None,
         source=Alert.Source.TRACKER,
     )
-    # Off shift, from before it began, or too old to be a position: the alarm is what counts, and it is stored.
-    with contextlib.suppress(Forbidden, Invalid):
-        services.position_record(**position)
+    if position is not None:
+        # Off shift, from before it began, or too old to be a position: the alarm is what counts, and it is stored.
+        with contextlib.suppress(Forbidden, Invalid):
+            services.position_record(**position)
 
 
 class OsmAndAuthentication(authentication.BaseAuthentication):
@@ -190,24 +218,10 @@ class OsmAndView(APIView):
 
     def _store(self, request: Request) -> HttpResponse:
         fields = _osmand_fields(request)
-        if fields.get("lat") in (None, "") or fields.get("lon") in (None, ""):
-            raise Invalid(_("lat och lon krävs."), field="lat" if fields.get("lat") in (None, "") else "lon")
-        recorded_at = parse_timestamp(fields["timestamp"]) if fields.get("timestamp") else timezone.now()
-        accuracy = fields.get("accuracy")
-        # OsmAnd sends text (a query string or form); the service takes numbers.
-        lat, lon = number_from_text(fields["lat"], "lat"), number_from_text(fields["lon"], "lon")
-        position = {
-            "user": request.user,
-            "client_id": device_client_id(request.auth, recorded_at),
-            "lat": lat,
-            "lon": lon,
-            "accuracy": None if accuracy in (None, "") else number_from_text(accuracy, "accuracy"),
-            "recorded_at": recorded_at,
-        }
         if is_sos(fields.get("alarm")):
-            _raise_sos(request, lat=lat, lon=lon, recorded_at=recorded_at, position=position)
+            _raise_sos(request, fields)
         else:
-            services.position_record(**position)
+            services.position_record(**_position(request, fields))
         # Traccar Client only looks at the status; an empty 200 is what Traccar's own server sends.
         return HttpResponse(status=200)
 

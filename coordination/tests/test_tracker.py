@@ -266,6 +266,13 @@ def test_an_sos_in_a_traccar_client_9_json_body_raises_an_alarm(world):
     assert (Alert.objects.get().author, Alert.objects.get().source) == (world.charlie, "tracker")
 
 
+@pytest.mark.parametrize("where", [{"lat": None, "lon": None}, {"lat": "north"}, {"lat": "95"}])
+def test_an_sos_whose_position_cannot_be_read_still_raises_an_alarm_without_a_point(world, where):
+    response = APIClient().post(f"/track/osmand/?{osmand_query(token(world.charlie), alarm='sos', **where)}")
+    assert response.status_code == 200, response.content
+    assert (Alert.objects.get().point, PositionReport.objects.exists()) == (None, False)
+
+
 @pytest.mark.parametrize("alarm", ["", "lowBattery", "geofenceEnter"])
 def test_another_alarm_type_is_an_ordinary_position(world, alarm):
     key = on_shift(world.alice)
