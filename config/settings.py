@@ -123,6 +123,26 @@ SWEEP_EVERY_S = env_int("SWEEP_EVERY_S", 2)
 for _name in ("FIELD_POSITION_TICK_S", "COVERAGE_EVERY_S", "PRESENCE_EVERY_S", "PURGE_EVERY_S", "SWEEP_EVERY_S"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1 (seconds).")
+# Alarms (coordination/services/alerts.py): unacknowledged this long, an alarm escalates to level 1
+# (louder, repeated on every duty screen), after twice this to level 2 (also the second contact
+# below). The worker checks every ALERT_ESCALATE_EVERY_S.
+ALERT_ESCALATE_AFTER_S = env_int("ALERT_ESCALATE_AFTER_S", 120)
+ALERT_ESCALATE_EVERY_S = env_int("ALERT_ESCALATE_EVERY_S", 5)
+if ALERT_ESCALATE_AFTER_S < 1 or ALERT_ESCALATE_EVERY_S < 1:
+    raise ImproperlyConfigured("ALERT_ESCALATE_AFTER_S and ALERT_ESCALATE_EVERY_S must be at least 1 (seconds).")
+# The second contact at level 2 (coordination/notify.py): e-mail addresses and phone numbers, comma
+# separated; the SMS hook is a class with send(*, to, text) (ConsoleSms prints, for development).
+ALERT_NOTIFY_EMAILS = env_list("ALERT_NOTIFY_EMAILS", "")
+ALERT_NOTIFY_SMS = env_list("ALERT_NOTIFY_SMS", "")
+ALERT_SMS_BACKEND = env_str("ALERT_SMS_BACKEND", "coordination.notify.ConsoleSms")
+_CONSOLE_MAIL = "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", _CONSOLE_MAIL if DEBUG else "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "narvaro@localhost")
 # "naive" switches to one transaction and one group_send per position (the bench's peer).
 POSITION_PIPELINE = env_str("POSITION_PIPELINE", "batched")
 if POSITION_PIPELINE not in ("batched", "naive"):

@@ -105,6 +105,9 @@ def may_see(viewer: Viewer, audience: Audience | str) -> bool:
             return viewer.is_duty or (viewer.is_field and audience.target in viewer.team_ids)
         case Scope.CHAT_AREA:
             return viewer.is_duty or (viewer.on_duty and audience.target in viewer.duty_area_ids)
+        case Scope.USER:
+            # The raiser of an alarm follows it (raised, acknowledged by whom, resolved), on shift or not.
+            return viewer.user_id is not None and audience.target == viewer.user_id
     return False
 
 
@@ -134,6 +137,8 @@ def visible_audiences(viewer: Viewer) -> list[Audience]:
         audiences += [Audience(Scope.CHAT_AREA, a) for a in sorted(viewer.duty_area_ids)]
     if viewer.is_field:
         audiences += [Audience(Scope.CHAT_TEAM, t) for t in sorted(viewer.team_ids)]
+    if viewer.user_id is not None:
+        audiences.append(Audience(Scope.USER, viewer.user_id))
     return audiences
 
 
@@ -184,8 +189,13 @@ def may_start_shift(viewer: Viewer, team_id: int) -> bool:
 
 
 def may_report(viewer: Viewer) -> bool:
-    """Positions, status, alerts: only a field member whose team is out."""
+    """Positions and status: only a field member whose team is out."""
     return viewer.on_duty
+
+
+def may_raise_alert(viewer: Viewer) -> bool:
+    """A call for help: any field member, on shift or not (one who forgot to start it most of all)."""
+    return viewer.is_field
 
 
 def may_write_note(viewer: Viewer) -> bool:

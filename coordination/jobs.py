@@ -88,6 +88,13 @@ JOBS: tuple[Job, ...] = (
         "delete raw positions and their events past POSITION_RETENTION_DAYS",
     ),
     Job(
+        "escalate",
+        Scope.DEPLOYMENT,
+        "ALERT_ESCALATE_EVERY_S",
+        lambda: services.alerts_escalate(),
+        "escalate alarms unacknowledged past ALERT_ESCALATE_AFTER_S (level 1, then 2: the second contact)",
+    ),
+    Job(
         "sweep",
         Scope.PROCESS,
         "SWEEP_EVERY_S",

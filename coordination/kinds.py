@@ -61,7 +61,9 @@ SHIFT_FIELDS = {"shift", "team", "team_name", "short", "active", "status", "star
 NOTE_FIELDS = {"id", "category", "severity", "youth_count", "text", "lat", "lon", "area", "team", "status"}
 NOTE_FIELDS |= {"created_at", "acknowledged_at"}
 ALERT_FIELDS = {"id", "team", "team_name", "text", "lat", "lon", "status", "raised_at", "acknowledged_at"}
-ALERT_FIELDS |= {"resolved_at"}
+ALERT_FIELDS |= {"resolved_at", "author", "raised_by", "acknowledged_by", "source", "level", "escalated_at"}
+# Every alarm event goes to staff, and a copy to its raiser (user.<id>), who follows it even off shift.
+ALERT_SCOPES = {Scope.STAFF, Scope.USER}
 ACTIVITY_FIELDS = {"id", "title", "description", "organization", "organization_name", "place", "place_name"}
 ACTIVITY_FIELDS |= {"lat", "lon", "starts_at", "ends_at", "weekly", "repeat_until", "visibility", "status"}
 ACTIVITY_FIELDS |= {"age_group", "contact"}
@@ -71,9 +73,13 @@ STATUS = declare("status", scopes=STAFF, fields=SHIFT_FIELDS, rule=Rule.TEAM)
 POSITIONS = declare("positions", scopes={Scope.OPS, Scope.FIELD}, fields={"teams"}, rule=Rule.POSITIONS)
 NOTE = declare("note", scopes=STAFF, fields=NOTE_FIELDS, rule=Rule.UPSERT, layer="note")
 NOTE_ACK = declare("note_ack", scopes=STAFF, fields=NOTE_FIELDS, rule=Rule.UPSERT, layer="note")
-ALERT = declare("alert", scopes=STAFF, fields=ALERT_FIELDS, rule=Rule.UPSERT, layer="alert")
-ALERT_ACK = declare("alert_ack", scopes=STAFF, fields=ALERT_FIELDS, rule=Rule.UPSERT, layer="alert")
-ALERT_RESOLVED = declare("alert_resolved", scopes=STAFF, fields=ALERT_FIELDS, rule=Rule.REMOVE, layer="alert")
+ALERT = declare("alert", scopes=ALERT_SCOPES, fields=ALERT_FIELDS, rule=Rule.UPSERT, layer="alert")
+ALERT_ACK = declare("alert_ack", scopes=ALERT_SCOPES, fields=ALERT_FIELDS, rule=Rule.UPSERT, layer="alert")
+# A resolved alarm stays in the picture for the evening (status "resolved"): its raiser must see
+# that it was resolved, not watch it vanish. Screens choose how to show it.
+ALERT_RESOLVED = declare("alert_resolved", scopes=ALERT_SCOPES, fields=ALERT_FIELDS, rule=Rule.UPSERT, layer="alert")
+# Unacknowledged too long: level 1 (every duty screen, louder), then 2 (a second contact).
+ALERT_ESCALATED = declare("alert_escalated", scopes=ALERT_SCOPES, fields=ALERT_FIELDS, rule=Rule.UPSERT, layer="alert")
 CHAT = declare(
     "chat",
     scopes={Scope.CHAT_EVERYONE, Scope.CHAT_TEAM, Scope.CHAT_AREA},

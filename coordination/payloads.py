@@ -59,17 +59,29 @@ def note_payload(note: SituationNote) -> dict:
     }
 
 
+def person_name(user) -> str | None:
+    """How a person is named on the screens: full name, else username; None for nobody."""
+    return (user.get_full_name() or user.get_username()) if user else None
+
+
 def alert_payload(alert: Alert) -> dict:
+    """An alarm as staff and its raiser see it: who raised it, who acknowledged it, how far it escalated."""
     return {
         "id": alert.pk,
-        "team": alert.shift.team_id,
-        "team_name": alert.shift.team.name,
+        "team": alert.team_id,
+        "team_name": alert.team.name if alert.team_id else "",
         "text": alert.text,
         **_coords(alert.point),
         "status": alert.status,
         "raised_at": iso(alert.raised_at),
         "acknowledged_at": iso(alert.acknowledged_at),
         "resolved_at": iso(alert.resolved_at),
+        "author": alert.author_id,
+        "raised_by": person_name(alert.author),
+        "acknowledged_by": person_name(alert.acknowledged_by),
+        "source": alert.source,
+        "level": alert.level,
+        "escalated_at": iso(alert.escalated_at),
     }
 
 

@@ -51,15 +51,16 @@ def test_live_js_imports_in_node_with_a_rule_for_every_kind_in_the_protocol():
 def test_live_js_knows_the_servers_audiences_and_parses_a_chat_channel():
     audiences = node_import(
         STATIC / "js" / "live.js",
-        '[Object.keys(m.AUDIENCES), ["chat.team.3", "ops", "chat.area.x", "team.3"].map(m.parseAudience)]',
+        '[Object.keys(m.AUDIENCES), ["chat.team.3", "ops", "chat.area.x", "team.3", "user.7"].map(m.parseAudience)]',
     )
     assert audiences == [
-        ["public", "staff", "ops", "field", "chat.everyone", "chat.team.<id>", "chat.area.<id>"],
+        ["public", "staff", "ops", "field", "chat.everyone", "chat.team.<id>", "chat.area.<id>", "user.<id>"],
         [
             {"audience": "chat.team.<id>", "kind": "team", "id": 3},
             {"audience": "ops", "kind": "ops", "id": None},
             None,
             None,
+            {"audience": "user.<id>", "kind": "user", "id": 7},
         ],
     ]
 

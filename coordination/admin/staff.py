@@ -166,10 +166,10 @@ class SituationNoteAdmin(HistoryAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(HistoryAdmin):
-    list_display = ("raised_at", "status", "shift", "author", "acknowledged_at", "resolved_at")
-    list_filter = ("status", "raised_at")
+    list_display = ("raised_at", "status", "team", "author", "source", "level", "acknowledged_at", "resolved_at")
+    list_filter = ("status", "source", "level", "raised_at")
     date_hierarchy = "raised_at"
-    list_select_related = ("shift__team", "author")
+    list_select_related = ("team", "author")
 
 
 @admin.register(ChatMessage)

@@ -56,13 +56,13 @@ def notes_history(
 
 def alerts_history(*, window: Window, status: str | None = None, team: int | None = None) -> list[Alert]:
     """Alerts raised in the window, newest first, up to limit + 1."""
-    query = Alert.objects.select_related("shift__team")
+    query = Alert.objects.select_related("team", "author", "acknowledged_by")
     if window.area is not None:
         query = query.filter(point__intersects=window.area.polygon)
     if status:
         query = query.filter(status=status)
     if team is not None:
-        query = query.filter(shift__team_id=team)
+        query = query.filter(team_id=team)
     return list(_page(query, window=window, time_field="raised_at")[: window.limit + 1])
 
 

@@ -95,8 +95,8 @@ class NoteOut(serializers.Serializer):
 
 class AlertOut(serializers.Serializer):
     id = serializers.IntegerField()
-    team = serializers.IntegerField()
-    team_name = serializers.CharField()
+    team = serializers.IntegerField(allow_null=True, help_text="The raiser's team; null for someone in no team.")
+    team_name = serializers.CharField(allow_blank=True)
     text = serializers.CharField(allow_blank=True)
     lat = serializers.FloatField(allow_null=True)
     lon = serializers.FloatField(allow_null=True)
@@ -104,6 +104,12 @@ class AlertOut(serializers.Serializer):
     raised_at = serializers.DateTimeField()
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
+    author = serializers.IntegerField(help_text="The raiser's user id.")
+    raised_by = serializers.CharField(help_text="The raiser's name.")
+    acknowledged_by = serializers.CharField(allow_null=True, help_text="Who acknowledged it (name).")
+    source = serializers.ChoiceField(choices=Alert.Source.choices, help_text="page, tracker (SOS) or api.")
+    level = serializers.IntegerField(help_text="Escalation: 0 none, 1 every duty screen, 2 second contact.")
+    escalated_at = serializers.DateTimeField(allow_null=True)
 
 
 class ChatOut(serializers.Serializer):

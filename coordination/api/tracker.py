@@ -6,6 +6,7 @@ timestamp): the client id is derived from the token and the device's own timesta
 that resends its offline buffer stores each position once.
 """
 
+import contextlib
 from datetime import UTC, datetime
 
 from django.http import HttpResponse, QueryDict
@@ -22,18 +23,18 @@ from rest_framework.views import APIView
 from coordination import services
 from coordination.api.parsers import MAX_BODY_BYTES, LimitedJSONParser, ScopedRateThrottle
 from coordination.auth import user_for_token
-from coordination.errors import Invalid, TooLarge
-from coordination.models import DeviceToken
-from coordination.validation import number_from_text
+from coordination.errors import Forbidden, Invalid, TooLarge
+from coordination.models import Alert, DeviceToken
+from coordination.validation import number_from_text, point_from
 
 # A Unix time above this is in milliseconds (Traccar accepts both); seconds reach it in year 5138.
 MILLISECONDS_FROM = 100_000_000_000
 
 
-def device_client_id(key: str, recorded_at: datetime) -> str:
-    """The client id of a tracker position: the same device and timestamp give the same id."""
+def device_client_id(key: str, recorded_at: datetime, *, prefix: str = "trk") -> str:
+    """The client id of a tracker position (or, prefix "sos", alarm): same device and timestamp, same id."""
     device = DeviceToken.hash(key)[:16]
-    return f"trk:{device}:{round(recorded_at.timestamp() * 1000)}"
+    return f"{prefix}:{device}:{round(recorded_at.timestamp() * 1000)}"
 
 
 def parse_timestamp(value, *, field: str = "timestamp") -> datetime:
@@ -84,27 +85,85 @@ def _osmand_fields(request: Request) -> dict:
     """The OsmAnd parameters from the query string and a form body, or a Traccar Client JSON body."""
     data = request.data
     if isinstance(data, dict) and isinstance(data.get("location"), dict):
-        # Traccar Client 9 posts JSON: {"device_id", "location": {"timestamp", "coords": {...}}}.
+        # Traccar Client 9 posts JSON: {"device_id", "location": {"timestamp", "coords": {...},
+        # "extras": {"alarm": "sos"}}}; its SOS button sets extras.alarm.
         location = data["location"]
         coords = location.get("coords") if isinstance(location.get("coords"), dict) else {}
+        extras = location.get("extras") if isinstance(location.get("extras"), dict) else {}
         return {
-            "id": data.get("device_id"),
+            "id": data.get("device_id") or data.get("deviceid") or data.get("id"),
             "lat": coords.get("latitude"),
             "lon": coords.get("longitude"),
             "accuracy": coords.get("accuracy"),
             "timestamp": location.get("timestamp"),
+            "alarm": extras.get("alarm") or location.get("alarm") or data.get("alarm"),
         }
     fields = {}
-    for name in ("id", "lat", "lon", "accuracy", "timestamp", "location"):
+    for name in ("id", "deviceid", "lat", "lon", "accuracy", "timestamp", "location", "alarm"):
         value = request.query_params.get(name)
         if value is None and hasattr(data, "get"):
             value = data.get(name)
         fields[name] = value
+    # Traccar's own server reads the device from `id` or `deviceid`; apps and scripts send either.
+    deviceid = fields.pop("deviceid")
+    if not fields["id"]:
+        fields["id"] = deviceid
     location = fields.pop("location")
     if fields["lat"] is None and fields["lon"] is None and location:
         # Traccar also accepts location=<lat>,<lon>.
         fields["lat"], _sep, fields["lon"] = str(location).partition(",")
     return fields
+
+
+def is_sos(alarm) -> bool:
+    """Traccar Client's SOS button sends alarm=sos; any other alarm type is not a call for help."""
+    return isinstance(alarm, str) and alarm.strip().lower() == "sos"
+
+
+def _position(request: Request, fields: dict) -> dict:
+    """The position_record arguments of an OsmAnd request; Invalid when a field is missing or wrong."""
+    if fields.get("lat") in (None, "") or fields.get("lon") in (None, ""):
+        raise Invalid(_("lat och lon krävs."), field="lat" if fields.get("lat") in (None, "") else "lon")
+    recorded_at = parse_timestamp(fields["timestamp"]) if fields.get("timestamp") else timezone.now()
+    accuracy = fields.get("accuracy")
+    # OsmAnd sends text (a query string or form); the service takes numbers.
+    return {
+        "user": request.user,
+        "client_id": device_client_id(request.auth, recorded_at),
+        "lat": number_from_text(fields["lat"], "lat"),
+        "lon": number_from_text(fields["lon"], "lon"),
+        "accuracy": None if accuracy in (None, "") else number_from_text(accuracy, "accuracy"),
+        "recorded_at": recorded_at,
+    }
+
+
+def _raise_sos(request: Request, fields: dict) -> None:
+    """An SOS is an alarm first (on shift or not), then, while a shift runs, a position as well.
+
+    It gets through even when its position cannot be read (no fix yet): then without a point. Its
+    client id comes from the device and its timestamp, like a position's, so the app resending the
+    same SOS from its offline buffer raises one alarm.
+    """
+    try:
+        position = _position(request, fields)
+        point_from(position["lat"], position["lon"])  # in range, or the alarm goes without it
+    except Invalid:
+        position = None
+    try:
+        at = parse_timestamp(fields["timestamp"]) if fields.get("timestamp") else timezone.now()
+    except Invalid:
+        at = timezone.now()
+    services.alert_raise(
+        user=request.user,
+        client_id=device_client_id(request.auth, at, prefix="sos"),
+        lat=position["lat"] if position else None,
+        lon=position["lon"] if position else None,
+        source=Alert.Source.TRACKER,
+    )
+    if position is not None:
+        # Off shift, from before it began, or too old to be a position: the alarm is what counts, and it is stored.
+        with contextlib.suppress(Forbidden, Invalid):
+            services.position_record(**position)
 
 
 class OsmAndAuthentication(authentication.BaseAuthentication):
@@ -124,7 +183,11 @@ class OsmAndAuthentication(authentication.BaseAuthentication):
 
 
 OSMAND_PARAMETERS = [
-    OpenApiParameter("id", OpenApiTypes.STR, required=True, description="The device token."),
+    OpenApiParameter("id", OpenApiTypes.STR, description="The device token (or send it as `deviceid`)."),
+    OpenApiParameter("deviceid", OpenApiTypes.STR, description="The device token, when `id` is not sent."),
+    OpenApiParameter(
+        "alarm", OpenApiTypes.STR, description="`sos` (Traccar Client's SOS button) raises an alarm, on shift or not."
+    ),
     OpenApiParameter("lat", OpenApiTypes.NUMBER, required=True),
     OpenApiParameter("lon", OpenApiTypes.NUMBER, required=True),
     OpenApiParameter("timestamp", OpenApiTypes.STR, description="Unix seconds or ISO 8601; now when left out."),
@@ -155,19 +218,10 @@ class OsmAndView(APIView):
 
     def _store(self, request: Request) -> HttpResponse:
         fields = _osmand_fields(request)
-        if fields.get("lat") in (None, "") or fields.get("lon") in (None, ""):
-            raise Invalid(_("lat och lon krävs."), field="lat" if fields.get("lat") in (None, "") else "lon")
-        recorded_at = parse_timestamp(fields["timestamp"]) if fields.get("timestamp") else timezone.now()
-        accuracy = fields.get("accuracy")
-        # OsmAnd sends text (a query string or form); the service takes numbers.
-        services.position_record(
-            user=request.user,
-            client_id=device_client_id(request.auth, recorded_at),
-            lat=number_from_text(fields["lat"], "lat"),
-            lon=number_from_text(fields["lon"], "lon"),
-            accuracy=None if accuracy in (None, "") else number_from_text(accuracy, "accuracy"),
-            recorded_at=recorded_at,
-        )
+        if is_sos(fields.get("alarm")):
+            _raise_sos(request, fields)
+        else:
+            services.position_record(**_position(request, fields))
         # Traccar Client only looks at the status; an empty 200 is what Traccar's own server sends.
         return HttpResponse(status=200)
 

@@ -32,6 +32,7 @@ from coordination.api.requests import (
     window_of,
 )
 from coordination.errors import Forbidden
+from coordination.models import Alert
 from coordination.payloads import alert_payload, chat_payload, note_payload
 
 # --- the live picture ------------------------------------------------------------------------------
@@ -136,7 +137,7 @@ class NoteAcknowledgeView(APIView):
 
 
 class AlertsView(APIView):
-    """Need-support alerts: history for duty and partners; raised by field on shift."""
+    """Alarms (calls for help): history for duty and partners; raised by any field member, on shift or not."""
 
     @extend_schema(
         summary="Alerts history",
@@ -151,9 +152,12 @@ class AlertsView(APIView):
 
         return _history_page(request, s.AlertQuery, "api.alerts", alerts, payload=alert_payload)
 
-    @extend_schema(summary="Raise an alert (field on shift)", request=s.AlertIn, responses=WRITE_RESPONSES)
+    @extend_schema(
+        summary="Raise an alert (any field member, on shift or not)", request=s.AlertIn, responses=WRITE_RESPONSES
+    )
     def post(self, request: Request) -> Response:
-        return created(services.alert_raise(user=request.user, **body_of(s.AlertIn, request)))
+        body = body_of(s.AlertIn, request)
+        return created(services.alert_raise(user=request.user, source=Alert.Source.API, **body))
 
 
 class AlertAcknowledgeView(APIView):

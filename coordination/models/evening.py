@@ -128,15 +128,29 @@ class SituationNote(models.Model):
 
 
 class Alert(models.Model):
-    """A need-support alert from a team: raised, acknowledged, resolved."""
+    """A call for help from a field member, on shift or not: raised, acknowledged, resolved.
+
+    Unacknowledged for ALERT_ESCALATE_AFTER_S it escalates (`level` 1, then 2: a second contact).
+    """
 
     class Status(models.TextChoices):
         RAISED = "raised", _("Larm")
         ACKNOWLEDGED = "acknowledged", _("Kvitterat")
         RESOLVED = "resolved", _("Avslutat")
 
+    class Source(models.TextChoices):
+        PAGE = "page", _("Fältsidan")
+        TRACKER = "tracker", _("Spårningsapp (SOS)")
+        API = "api", _("API")
+
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    shift = models.ForeignKey(Shift, on_delete=models.PROTECT, related_name="alerts")
+    # The person's team (their shift's, when one runs); none for someone in no team.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
+    # An alarm raised off shift has no shift: a call for help never waits for one to start.
+    shift = models.ForeignKey(Shift, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PAGE)
+    level = models.PositiveSmallIntegerField(default=0)  # escalation: 0 none, 1 every duty screen, 2 second contact
+    escalated_at = models.DateTimeField(null=True, blank=True)
     point = models.PointField(srid=4326, null=True, blank=True)
     text = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RAISED)

@@ -67,7 +67,7 @@ class PresenceDay(models.Model):
 
 
 class AuditLog(models.Model):
-    """Who exported or looked through history, and what they asked for."""
+    """Who exported or looked through history, and what they asked for; and every step of an alarm."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(max_length=60)

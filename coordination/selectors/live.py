@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from coordination import access, kinds
@@ -111,10 +112,18 @@ def note_features(*, now) -> list[dict]:
     return [_feature(f"note.{n.pk}", "note", _point(p), p) for n in notes.order_by("pk") for p in [note_payload(n)]]
 
 
-def alert_features() -> list[dict]:
+# A resolved alarm stays in the picture this long, so the phone that raised it sees "resolved".
+ALERT_HOURS = 12
 
-    alerts = Alert.objects.exclude(status=Alert.Status.RESOLVED).select_related("shift__team").order_by("pk")
-    return [_feature(f"alert.{a.pk}", "alert", _point(p), p) for a in alerts for p in [alert_payload(a)]]
+
+def alert_features(*, now, author_id: int | None = None) -> list[dict]:
+    """Alarms not resolved, and those resolved in the last ALERT_HOURS; only `author_id`'s when given."""
+    alerts = Alert.objects.filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=now - timedelta(hours=ALERT_HOURS))
+    ).select_related("team", "author", "acknowledged_by")
+    if author_id is not None:
+        alerts = alerts.filter(author_id=author_id)
+    return [_feature(f"alert.{a.pk}", "alert", _point(p), p) for a in alerts.order_by("pk") for p in [alert_payload(a)]]
 
 
 def activity_features(*, now, public_only: bool, organization_id: int | None = None) -> list[dict]:
@@ -180,7 +189,10 @@ def live_snapshot(*, viewer: access.Viewer) -> dict:
             # The duty map gets every flush; field devices hold what the last field tick sent.
             ops = access.may_see(viewer, OPS)
             positions = team_latest_positions() if ops else published_field_positions(head=seq)
-            features += team_features(positions=positions) + note_features(now=now) + alert_features()
+            features += team_features(positions=positions) + note_features(now=now) + alert_features(now=now)
+        elif viewer.user_id is not None:
+            # Off shift a field member still follows the alarms they raised (audience user.<id>).
+            features += alert_features(now=now, author_id=viewer.user_id)
     return {"type": "FeatureCollection", "seq": seq, "features": features}
 
 

@@ -74,24 +74,28 @@ COLUMNS = [
     "manage Segelsällskap",
     "read reports",
     "read live",
+    "raise alert",
+    "see user.self",
+    "see user.bob",
 ]
 
 # fmt: off
 # Each row: see (public staff everyone team.H team.C area.hot area.dist), connect (field ops),
 # start shift (H C), report, write note, acknowledge, chat (everyone team.H team.C area.hot area.dist),
-# manage activities (IFK Lysekil, Segelsällskap), read reports, read live. 1 = allowed.
+# manage activities (IFK Lysekil, Segelsällskap), read reports, read live, raise an alarm, see the
+# events of one's own alarms (user.<self>) and of bob's (user.<bob>). 1 = allowed.
 MATRIX = {
-    "alice off shift":                "1001000 10 10 000 01000 00 00",
-    "alice on shift":                 "1111010 10 10 110 11010 00 01",
-    "charlie while Hamnen is out":    "1000100 10 01 000 00100 00 00",
-    "dana":                           "1111111 01 11 011 11111 00 11",
-    "erik":                           "1000000 00 00 000 00000 10 00",
-    "erik also walking with Centrum": "1110101 10 01 110 10101 10 01",
-    "frida":                          "1100000 01 00 000 00000 00 11",
-    "gustav":                         "1000000 00 00 000 00000 00 00",
-    "superuser":                      "1000000 00 11 000 00000 11 10",
-    "system owner (admin membership)": "1000000 00 11 000 00000 11 10",
-    "anonymous":                      "1000000 00 00 000 00000 00 00",
+    "alice off shift":                "1001000 10 10 000 01000 00 00 110",
+    "alice on shift":                 "1111010 10 10 110 11010 00 01 110",
+    "charlie while Hamnen is out":    "1000100 10 01 000 00100 00 00 110",
+    "dana":                           "1111111 01 11 011 11111 00 11 010",
+    "erik":                           "1000000 00 00 000 00000 10 00 010",
+    "erik also walking with Centrum": "1110101 10 01 110 10101 10 01 110",
+    "frida":                          "1100000 01 00 000 00000 00 11 010",
+    "gustav":                         "1000000 00 00 000 00000 00 00 010",
+    "superuser":                      "1000000 00 11 000 00000 11 10 010",
+    "system owner (admin membership)": "1000000 00 11 000 00000 11 10 010",
+    "anonymous":                      "1000000 00 00 000 00000 00 00 000",
 }
 # fmt: on
 
@@ -129,6 +133,9 @@ def observed(world, viewer: access.Viewer) -> dict[str, bool]:
         "manage Segelsällskap": access.may_manage_activity(viewer, world.other_club.pk),
         "read reports": access.may_read_reports(viewer),
         "read live": access.may_read_live(viewer),
+        "raise alert": access.may_raise_alert(viewer),
+        "see user.self": access.may_see(viewer, f"user.{viewer.user_id}"),
+        "see user.bob": access.may_see(viewer, f"user.{world.bob.pk}"),
     }
     return cells
 
@@ -269,6 +276,8 @@ def test_the_replay_filter_in_the_database_keeps_every_event_the_person_may_see(
     ):
         services.chat_send(user=world.dana, channel=channel, text="Hej")
     services.note_create(user=world.charlie, category="other")
+    services.alert_raise(user=world.charlie)  # staff, and charlie's own copy
+    services.alert_raise(user=world.bob)
     services.position_record(user=world.charlie, client_id="p", lat=58.28, lon=11.44, recorded_at=timezone.now())
     services.field_positions_refresh()
     services.coverage_refresh()

@@ -1,13 +1,14 @@
 """alert_raise, alert_acknowledge, alert_resolve: raised → acknowledged → resolved, one Event each."""
 
 import math
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from coordination import services
+from coordination import access, selectors, services
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound
-from coordination.models import Alert, Event, Shift
+from coordination.models import Alert, AuditLog, Event, Shift
 
 
 @pytest.fixture(autouse=True)
@@ -31,10 +32,13 @@ def iso(value) -> str | None:
 
 
 def alert_data(alert: Alert) -> dict:
+    def name(user):
+        return (user.get_full_name() or user.username) if user else None
+
     return {
         "id": alert.pk,
-        "team": alert.shift.team_id,
-        "team_name": alert.shift.team.name,
+        "team": alert.team_id,
+        "team_name": alert.team.name if alert.team_id else "",
         "text": alert.text,
         "lat": alert.point.y if alert.point else None,
         "lon": alert.point.x if alert.point else None,
@@ -42,11 +46,18 @@ def alert_data(alert: Alert) -> dict:
         "raised_at": iso(alert.raised_at),
         "acknowledged_at": iso(alert.acknowledged_at),
         "resolved_at": iso(alert.resolved_at),
+        "author": alert.author_id,
+        "raised_by": name(alert.author),
+        "acknowledged_by": name(alert.acknowledged_by),
+        "source": alert.source,
+        "level": alert.level,
+        "escalated_at": iso(alert.escalated_at),
     }
 
 
 def written() -> tuple[int, int]:
-    return Alert.objects.count(), Event.objects.count()
+    """Alarms, and events to staff (each also has a copy for its raiser)."""
+    return Alert.objects.count(), Event.objects.filter(audience="staff").count()
 
 
 # --- alert_raise ------------------------------------------------------------------------------------
@@ -64,9 +75,12 @@ def test_a_field_member_on_shift_raises_an_alert(world, hamnen_out):
         None,
         None,
     )
-    assert Event.objects.get() == event
+    staff, mine = Event.objects.order_by("seq")
+    assert staff == event
     assert (event.kind, event.audience, event.author, event.client_id) == ("alert", "staff", world.bob, "a1")
     assert event.data == alert_data(alert)
+    assert (mine.kind, mine.audience, mine.client_id, mine.data) == ("alert", f"user.{world.bob.pk}", None, event.data)
+    assert (alert.team, alert.source, alert.level) == (world.harbour_team, "page", 0)
 
 
 def test_an_alert_needs_neither_text_nor_point(world, hamnen_out):
@@ -76,12 +90,47 @@ def test_an_alert_needs_neither_text_nor_point(world, hamnen_out):
     assert (event.data["text"], event.data["lat"], event.data["lon"]) == ("", None, None)
 
 
-@pytest.mark.parametrize("who", ["alice", "dana", "frida", "erik", "gustav"])
-def test_it_refuses_an_alert_from_someone_not_out_on_a_shift(world, who):
+def test_a_field_member_off_shift_raises_an_alert_for_their_team_without_a_shift(world):
+    event = services.alert_raise(user=world.alice, text="Hjälp", lat=58.28, lon=11.445)
+
+    alert = Alert.objects.get()
+    assert (alert.author, alert.shift, alert.team, alert.status) == (world.alice, None, world.harbour_team, "raised")
+    assert (event.data["team"], event.data["team_name"], event.data["lat"]) == (world.harbour_team.pk, "Hamnen", 58.28)
+    assert event.data == alert_data(alert)
+    assert written() == (1, 1)
+
+
+def test_a_field_member_in_no_team_raises_an_alert_too(world):
+    world.harbour_team.members.remove(world.bob)
+    event = services.alert_raise(user=world.bob)
+    assert (Alert.objects.get().team, event.data["team"], event.data["team_name"]) == (None, None, "")
+
+
+def test_an_alert_is_raised_for_the_team_whose_shift_runs(world):
+    world.centre_team.members.add(world.alice)  # alice in two teams; Centrum is out
+    shift = Shift.objects.create(team=world.centre_team, started_by=world.charlie)
+    services.alert_raise(user=world.alice)
+    assert (Alert.objects.get().shift, Alert.objects.get().team) == (shift, world.centre_team)
+
+
+@pytest.mark.parametrize("who", ["dana", "frida", "erik", "gustav"])
+def test_it_refuses_an_alert_from_someone_who_is_not_field_staff(world, who):
     with pytest.raises(Forbidden) as refused:
         services.alert_raise(user=getattr(world, who), text="Hjälp")
     assert refused.value.code == "forbidden"
     assert written() == (0, 0)
+
+
+def test_every_step_of_an_alert_is_in_the_audit_log_without_its_text_or_place(world, alert):
+    services.alert_acknowledge(user=world.dana, alert_id=alert.pk)
+    services.alert_resolve(user=world.dana, alert_id=alert.pk)
+
+    rows = list(AuditLog.objects.order_by("at", "pk").values_list("user__username", "action", "detail"))
+    assert rows == [
+        ("alice", "alert.raise", {"alert": alert.pk, "team": alert.team_id, "shift": alert.shift_id, "source": "page"}),
+        ("dana", "alert.acknowledge", {"alert": alert.pk, "level": 0}),
+        ("dana", "alert.resolve", {"alert": alert.pk, "level": 0}),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -134,6 +183,9 @@ def test_duty_acknowledges_a_raised_alert(world, alert):
     assert alert.acknowledged_at is not None
     assert (event.kind, event.audience, event.author, event.client_id) == ("alert_ack", "staff", world.dana, "k1")
     assert event.data == alert_data(alert)
+    assert event.data["acknowledged_by"] == "Dana"
+    mine = Event.objects.filter(audience=f"user.{world.alice.pk}").order_by("seq").last()
+    assert (mine.kind, mine.data) == ("alert_ack", event.data)
     assert written() == (1, 2)
 
 
@@ -210,3 +262,31 @@ def test_it_refuses_an_alert_id_that_is_not_an_integer(world, alert_id):
         services.alert_resolve(user=world.dana, alert_id=alert_id)
     assert refused.value.field == "alert"
     assert written() == (0, 0)
+
+
+# --- the snapshot: the raiser follows their alarm ---------------------------------------------------
+
+
+def alert_features(user) -> list[dict]:
+    snapshot = selectors.live_snapshot(viewer=access.viewer_for(user))
+    return [f["properties"] for f in snapshot["features"] if f["properties"]["layer"] == "alert"]
+
+
+def test_the_raisers_snapshot_off_shift_holds_their_own_alarm_until_after_it_is_resolved(world):
+    mine = services.alert_raise(user=world.charlie, text="Hjälp").data["id"]
+    services.alert_raise(user=world.bob)  # bob's, also off shift
+    services.alert_acknowledge(user=world.dana, alert_id=mine)
+    services.alert_resolve(user=world.dana, alert_id=mine)
+
+    (own,) = alert_features(world.charlie)
+    assert (own["id"], own["status"], own["acknowledged_by"]) == (mine, "resolved", "Dana")
+    assert alert_features(world.alice) == []  # off shift, and not hers
+    assert alert_features(world.erik) == alert_features(None) == []
+    assert [a["id"] for a in alert_features(world.dana)] == sorted(Alert.objects.values_list("pk", flat=True))
+
+
+def test_an_alarm_resolved_more_than_12_hours_ago_leaves_the_snapshot(world):
+    old = services.alert_raise(user=world.charlie).data["id"]
+    services.alert_resolve(user=world.dana, alert_id=old)
+    Alert.objects.filter(pk=old).update(resolved_at=timezone.now() - timedelta(hours=13))
+    assert alert_features(world.charlie) == alert_features(world.dana) == []

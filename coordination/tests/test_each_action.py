@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -85,6 +86,17 @@ def _internal_activity(world, ids):
     )
 
 
+def _off_shift_alert_handled(world, ids):
+    alert = services.alert_raise(user=world.charlie).data["id"]
+    services.alert_acknowledge(user=world.dana, alert_id=alert)
+    services.alert_resolve(user=world.dana, alert_id=alert)
+
+
+def _later(level: int):
+    """A moment at which the evening's alarm, still unacknowledged, is due for escalation `level`."""
+    return timezone.now() + timedelta(seconds=level * settings.ALERT_ESCALATE_AFTER_S + 1)
+
+
 # Every service that emits events, each as one action on the evening above.
 ACTIONS: dict[str, Callable] = {
     "shift_start": lambda w, ids: services.shift_start(user=w.charlie, client_id=new_id(), area_ids=[w.district.pk]),
@@ -99,6 +111,10 @@ ACTIONS: dict[str, Callable] = {
     "alert_raise": lambda w, ids: services.alert_raise(user=w.alice, **_where()),
     "alert_acknowledge": lambda w, ids: services.alert_acknowledge(user=w.dana, alert_id=ids["alert"]),
     "alert_resolve": lambda w, ids: services.alert_resolve(user=w.dana, alert_id=ids["alert"]),
+    "alert_raise off shift": lambda w, ids: services.alert_raise(user=w.charlie, text="Hjälp", lat=58.28, lon=11.44),
+    "alert_acknowledge and alert_resolve off shift": _off_shift_alert_handled,
+    "alerts_escalate to level 1": lambda w, ids: services.alerts_escalate(now=_later(1)),
+    "alerts_escalate to level 2": lambda w, ids: services.alerts_escalate(now=_later(2)),
     "chat_send everyone": lambda w, ids: services.chat_send(user=w.dana, channel="everyone", text="Fika"),
     "chat_send team": lambda w, ids: services.chat_send(user=w.bob, channel=f"team.{w.harbour_team.pk}", text="Hej"),
     "chat_send area": lambda w, ids: services.chat_send(user=w.dana, channel=f"area.{w.hotspot.pk}", text="Kom"),

@@ -77,6 +77,7 @@ def test_the_job_table_says_what_runs_where():
         "field_tick": jobs.Scope.DEPLOYMENT,
         "presence": jobs.Scope.DEPLOYMENT,
         "purge": jobs.Scope.DEPLOYMENT,
+        "escalate": jobs.Scope.DEPLOYMENT,
         "sweep": jobs.Scope.PROCESS,
     }
     assert len({job.name for job in jobs.JOBS}) == len(jobs.JOBS)
@@ -98,6 +99,7 @@ def test_every_period_is_a_setting(settings):
         "field_tick": "FIELD_POSITION_TICK_S",
         "presence": "PRESENCE_EVERY_S",
         "purge": "PURGE_EVERY_S",
+        "escalate": "ALERT_ESCALATE_EVERY_S",
         "sweep": "SWEEP_EVERY_S",
     }
     assert {job.name: job.period() for job in jobs.JOBS}["purge"] == 600
@@ -119,7 +121,7 @@ def test_worker_once_recounts_coverage_and_purges_in_a_deployment_with_only_trac
     out = StringIO()
     call_command("worker", "--once", stdout=out)
 
-    assert out.getvalue().strip() == "Ran coverage, field_tick, presence, purge."
+    assert out.getvalue().strip() == "Ran coverage, field_tick, presence, purge, escalate."
     coverage = Event.objects.filter(kind="coverage").latest("seq")
     assert {"area": world.hotspot.pk, "adults": 1} in coverage.data["areas"]
     assert not PositionReport.objects.filter(pk=expired.pk).exists()

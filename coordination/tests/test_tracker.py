@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from coordination import services
-from coordination.models import Event, LatestPosition, PositionReport
+from coordination.models import Alert, Event, LatestPosition, PositionReport
 from coordination.tests.sockets import new_id
 
 pytestmark = pytest.mark.django_db
@@ -190,6 +190,101 @@ def test_a_wrong_or_missing_osmand_id_is_401(world, key):
     assert response.status_code == 401
     assert error(response)["code"] == "unauthenticated"
     assert not PositionReport.objects.exists()
+
+
+def test_the_device_token_may_come_as_deviceid(world):
+    key = on_shift(world.alice)
+    response = APIClient().post(f"/track/osmand/?{osmand_query(None, deviceid=key)}")
+    assert response.status_code == 200, response.content
+    assert PositionReport.objects.get().user == world.alice
+
+
+def test_deviceid_in_a_form_body_is_read_too(world):
+    key = on_shift(world.alice)
+    body = osmand_query(None, deviceid=key)
+    response = APIClient().post("/track/osmand/", body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200, response.content
+    assert PositionReport.objects.count() == 1
+
+
+def test_a_wrong_deviceid_is_401(world):
+    response = APIClient().post(f"/track/osmand/?{osmand_query(None, deviceid='wrong-token')}")
+    assert response.status_code == 401
+
+
+# --- SOS: Traccar Client's alarm button --------------------------------------------------------------
+
+
+def test_an_sos_raises_an_alarm_at_its_position_and_stores_the_position_on_shift(world):
+    key = on_shift(world.alice)
+    response = APIClient().post(f"/track/osmand/?{osmand_query(key, alarm='sos')}")
+    assert response.status_code == 200, response.content
+    alert = Alert.objects.get()
+    assert (alert.author, alert.source, alert.status) == (world.alice, "tracker", "raised")
+    assert alert.team == world.harbour_team
+    assert (alert.point.y, alert.point.x) == (58.2755, 11.445)
+    assert Event.objects.filter(kind="alert", audience="staff").count() == 1
+    assert PositionReport.objects.count() == 1
+
+
+def test_an_sos_off_shift_raises_an_alarm_and_stores_no_position(world):
+    response = APIClient().post(f"/track/osmand/?{osmand_query(token(world.charlie), alarm='sos')}")
+    assert response.status_code == 200, response.content
+    alert = Alert.objects.get()
+    assert (alert.author, alert.shift, alert.team) == (world.charlie, None, world.centre_team)
+    assert not PositionReport.objects.exists()
+
+
+def test_an_sos_resent_from_the_offline_buffer_raises_one_alarm(world):
+    key = token(world.charlie)
+    query = osmand_query(key, alarm="sos", timestamp=now_seconds())
+    assert APIClient().post(f"/track/osmand/?{query}").status_code == 200
+    assert APIClient().post(f"/track/osmand/?{query}").status_code == 200
+    assert Alert.objects.count() == 1
+    assert Event.objects.filter(kind="alert", audience="staff").count() == 1
+
+
+def test_an_sos_in_a_form_body_raises_an_alarm(world):
+    body = osmand_query(token(world.charlie), alarm="sos")
+    response = APIClient().post("/track/osmand/", body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert Alert.objects.get().source == "tracker"
+
+
+def test_an_sos_in_a_traccar_client_9_json_body_raises_an_alarm(world):
+    stamp = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    body = {
+        "location": {
+            "timestamp": stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "coords": {"latitude": 58.2755, "longitude": 11.445, "accuracy": 7.5},
+            "extras": {"alarm": "sos"},
+        },
+        "device_id": token(world.charlie),
+    }
+    response = APIClient().post("/track/osmand/", body, format="json")
+    assert response.status_code == 200, response.content
+    assert (Alert.objects.get().author, Alert.objects.get().source) == (world.charlie, "tracker")
+
+
+@pytest.mark.parametrize("where", [{"lat": None, "lon": None}, {"lat": "north"}, {"lat": "95"}])
+def test_an_sos_whose_position_cannot_be_read_still_raises_an_alarm_without_a_point(world, where):
+    response = APIClient().post(f"/track/osmand/?{osmand_query(token(world.charlie), alarm='sos', **where)}")
+    assert response.status_code == 200, response.content
+    assert (Alert.objects.get().point, PositionReport.objects.exists()) == (None, False)
+
+
+@pytest.mark.parametrize("alarm", ["", "lowBattery", "geofenceEnter"])
+def test_another_alarm_type_is_an_ordinary_position(world, alarm):
+    key = on_shift(world.alice)
+    assert APIClient().post(f"/track/osmand/?{osmand_query(key, alarm=alarm)}").status_code == 200
+    assert not Alert.objects.exists()
+    assert PositionReport.objects.count() == 1
+
+
+def test_an_sos_from_someone_without_the_field_role_is_403(world):
+    response = APIClient().post(f"/track/osmand/?{osmand_query(token(world.dana), alarm='sos')}")
+    assert response.status_code == 403
+    assert not Alert.objects.exists()
 
 
 def test_a_revoked_osmand_token_is_401(world):

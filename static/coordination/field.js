@@ -30,6 +30,9 @@ let watchId = null;
 let geoError = null;
 let paused = localStorage.getItem(PAUSE_KEY) === "1";
 let framed = false; // the map has been fitted to where things are
+let alarmFix = null; // {lat, lon}: a one-off position for an alarm raised while not sharing
+// A resolved alarm of mine stays on the shift tab this long, then only in the evening's list.
+const RESOLVED_ALARM_SHOWN_MS = 60 * 60 * 1000;
 
 const live = new Live({
   path: config.ws_path,
@@ -101,6 +104,7 @@ function render() {
     button.setAttribute("aria-pressed", String(button.dataset.status === status));
   }
   renderOutbox();
+  renderMyAlarms();
   renderFeed();
   renderChatChannels(shift);
   renderChat();
@@ -145,9 +149,45 @@ function renderOutbox() {
   );
 }
 
+/** Where an alarm stands, as its raiser reads it: sent → acknowledged by whom → resolved. */
+function alarmState(p) {
+  if (p.status === "resolved") return gettext("Avslutat");
+  if (p.status === "acknowledged") {
+    return p.acknowledged_by
+      ? fmt(gettext("Kvitterat av %(name)s"), { name: p.acknowledged_by })
+      : gettext("Kvitterat av jouren");
+  }
+  return p.level > 0 ? gettext("Larm skickat – ej kvitterat än, jouren larmas igen") : gettext("Larm skickat");
+}
+
+/** My own alarms on top of the shift tab, on shift or not, until a while after they are resolved. */
+function renderMyAlarms() {
+  const now = Date.now();
+  const mine = live.state
+    .layer("alert")
+    .map((f) => f.properties)
+    .filter((p) => p.author === config.user)
+    .filter((p) => p.status !== "resolved" || now - Date.parse(p.resolved_at) < RESOLVED_ALARM_SHOWN_MS)
+    .sort((a, b) => Date.parse(b.raised_at) - Date.parse(a.raised_at));
+  $("#my-alarms").hidden = mine.length === 0;
+  setHtml(
+    $("#my-alarm-list"),
+    mine
+      .map(
+        (p) =>
+          `<li class="alert-item ${p.status}" data-id="alert.${p.id}"><strong>${escapeHtml(gettext("Larm"))}</strong>` +
+          `${p.text ? ` – ${escapeHtml(p.text)}` : ""} <time>${timeText(p.raised_at)}</time>` +
+          ` <span class="tag tag-${p.status}">${escapeHtml(alarmState(p))}</span></li>`,
+      )
+      .join(""),
+  );
+}
+
 function renderFeed() {
   const mine = [...live.state.features.values()].filter(
-    (f) => (f.properties.layer === "note" || f.properties.layer === "alert") && myTeams.has(f.properties.team),
+    (f) =>
+      (f.properties.layer === "note" || f.properties.layer === "alert") &&
+      (myTeams.has(f.properties.team) || (f.properties.layer === "alert" && f.properties.author === config.user)),
   );
   const when = (p) => p.created_at ?? p.raised_at;
   mine.sort((a, b) => Date.parse(when(b.properties)) - Date.parse(when(a.properties)));
@@ -162,11 +202,7 @@ function renderFeed() {
 function feedItem(feature) {
   const p = feature.properties;
   if (p.layer === "alert") {
-    const state = {
-      raised: gettext("Larm skickat"),
-      acknowledged: gettext("Kvitterat av jouren"),
-      resolved: gettext("Avslutat"),
-    }[p.status];
+    const state = alarmState(p);
     return (
       `<li class="alert-item ${p.status}" data-id="${feature.id}"><strong>${escapeHtml(gettext("Larm"))}</strong>` +
       `${p.text ? ` – ${escapeHtml(p.text)}` : ""} <time>${timeText(p.raised_at)}</time>` +
@@ -468,13 +504,23 @@ $("#note-form").addEventListener("submit", async (event) => {
 $("#alert-open").addEventListener("click", () => {
   $("#alert-sheet").hidden = false;
   $("#alert-text").focus();
+  // Off shift the phone shares no position; ask for one now, so the alarm can carry where it is.
+  if (!lastFix && "geolocation" in navigator) {
+    navigator.geolocation.getCurrentPosition(
+      (position) => (alarmFix = { lat: position.coords.latitude, lon: position.coords.longitude }),
+      () => (alarmFix = null),
+      { enableHighAccuracy: true, maximumAge: 60000, timeout: 15000 },
+    );
+  }
 });
 $("#alert-cancel").addEventListener("click", () => ($("#alert-sheet").hidden = true));
 $("#alert-confirm").addEventListener("click", async () => {
   const fields = {};
   const text = $("#alert-text").value.trim();
   if (text) fields.text = text;
-  if (lastFix) Object.assign(fields, { lat: Number(lastFix.lat.toFixed(6)), lon: Number(lastFix.lon.toFixed(6)) });
+  const at = lastFix ?? alarmFix;
+  if (at) Object.assign(fields, { lat: Number(at.lat.toFixed(6)), lon: Number(at.lon.toFixed(6)) });
+  alarmFix = null;
   $("#alert-sheet").hidden = true;
   $("#alert-text").value = "";
   await live.send("alert", fields);

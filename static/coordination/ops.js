@@ -21,6 +21,8 @@ import { $, renderConnection, setHtml, staffConfig, toast } from "../js/ui.js";
 const { config, label, names } = staffConfig("ops-config");
 const canAct = config.can_act;
 const FEED_MAX = 200;
+// How often an escalated, unacknowledged alarm sounds again.
+const REPEAT_SOUND_MS = 5000;
 
 const feed = new Map(); // key -> {at, kind, ...}: what happened tonight, newest first when drawn
 const chat = new ChatLog($("#chat-list"), { history: config.chat, names });
@@ -81,6 +83,9 @@ function onEvent(event) {
       feed.set(`alert.${d.id}`, { at: d.raised_at, kind: "alert", data: d });
       beep();
       break;
+    case "alert_escalated":
+      beep();
+      return;
     case "shift":
       feed.set(`seq.${event.seq}`, { at: event.at, kind: "shift", data: d });
       break;
@@ -123,11 +128,47 @@ function queued(type, field, id) {
   return (live.outbox?.list() ?? []).some((item) => item.frame.type === type && item.frame[field] === id);
 }
 
+/** Who an alarm is from: the team, or the person when they are in none. */
+function alarmFrom(a) {
+  return a.team_name || a.raised_by || "";
+}
+
+/** Raised alarms nobody acknowledged in time: level 1 on every duty screen, level 2 also the partner's. */
+function escalated() {
+  const least = canAct ? 1 : 2;
+  return live.state
+    .layer("alert")
+    .map((f) => f.properties)
+    .filter((a) => a.status === "raised" && a.level >= least);
+}
+
+function renderAlarmBanner() {
+  const waiting = escalated();
+  const banner = $("#alarm-banner");
+  banner.hidden = waiting.length === 0;
+  if (!waiting.length) return;
+  const oldest = waiting.reduce((a, b) => (Date.parse(a.raised_at) <= Date.parse(b.raised_at) ? a : b));
+  const text = fmt(gettext("%(n)s larm utan kvittens – äldsta från %(from)s sedan %(time)s"), {
+    n: waiting.length,
+    from: alarmFrom(oldest),
+    time: timeText(oldest.raised_at),
+  });
+  if (banner.dataset.text !== text) {
+    banner.dataset.text = text; // rewritten only when it changed: a live region reads every change aloud
+    banner.textContent = text;
+  }
+}
+
 function renderAlerts() {
-  const alerts = live.state.layer("alert").map((f) => f.properties);
+  // A resolved alarm stays in the picture for its raiser's phone; the duty panel is for open ones.
+  const alerts = live.state
+    .layer("alert")
+    .map((f) => f.properties)
+    .filter((a) => a.status !== "resolved");
   alerts.sort((a, b) =>
     a.status === b.status ? Date.parse(b.raised_at) - Date.parse(a.raised_at) : a.status === "raised" ? -1 : 1,
   );
+  renderAlarmBanner();
   const raised = alerts.filter((a) => a.status === "raised").length;
   document.title = `${raised ? `(${raised}) ` : ""}${document.title.replace(/^\(\d+\) /, "")}`;
   setHtml(
@@ -142,12 +183,22 @@ function renderAlerts() {
           const busy = queued("resolve_alert", "alert", a.id);
           action = `<button type="button" class="secondary" data-resolve-alert="${a.id}"${busy ? " disabled" : ""}>${escapeHtml(busy ? gettext("Väntar") : gettext("Avsluta"))}</button>`;
         }
-        const state =
-          a.status === "raised" ? "" : ` <span class="tag tag-acknowledged">${escapeHtml(gettext("Kvitterat"))}</span>`;
+        let state = "";
+        if (a.status !== "raised") {
+          const by = a.acknowledged_by ? fmt(gettext("Kvitterat av %(name)s"), { name: a.acknowledged_by }) : "";
+          state = ` <span class="tag tag-acknowledged">${escapeHtml(by || gettext("Kvitterat"))}</span>`;
+        } else if (a.level >= 2) {
+          state = ` <span class="tag tag-escalated">${escapeHtml(gettext("Eskalerat: andra kontakten larmad"))}</span>`;
+        } else if (a.level === 1) {
+          state = ` <span class="tag tag-escalated">${escapeHtml(gettext("Eskalerat: ingen har kvitterat"))}</span>`;
+        }
+        const who = [a.raised_by, a.source === "tracker" ? gettext("SOS från spårningsappen") : ""].filter(Boolean);
+        const level = a.status === "raised" && a.level > 0 ? " escalated" : "";
         return (
-          `<article class="alert-card ${a.status}" data-id="alert.${a.id}" data-focus="alert.${a.id}">` +
-          `<h2>${escapeHtml(fmt(gettext("Larm från %(team)s"), { team: a.team_name }))}${state}</h2>` +
-          `<p>${escapeHtml(a.text)} <time>${timeText(a.raised_at)}</time></p>${action}</article>`
+          `<article class="alert-card ${a.status}${level}" data-id="alert.${a.id}" data-focus="alert.${a.id}">` +
+          `<h2>${escapeHtml(fmt(gettext("Larm från %(team)s"), { team: alarmFrom(a) }))}${state}</h2>` +
+          `<p>${escapeHtml(a.text)} <span class="muted">${escapeHtml(who.join(" · "))}</span> ` +
+          `<time>${timeText(a.raised_at)}</time></p>${action}</article>`
         );
       })
       .join(""),
@@ -226,7 +277,7 @@ function feedEntryHtml(entry) {
   const d = entry.data;
   if (!passes(d, entry.kind)) return "";
   let text = "";
-  if (entry.kind === "alert") text = fmt(gettext("Larm från %(team)s"), { team: d.team_name });
+  if (entry.kind === "alert") text = fmt(gettext("Larm från %(team)s"), { team: alarmFrom(d) });
   else if (entry.kind === "shift")
     text = fmt(d.active ? gettext("%(team)s startade passet") : gettext("%(team)s avslutade passet"), {
       team: d.team_name,
@@ -297,6 +348,10 @@ function beep() {
 if (canAct) {
   $("#sound").addEventListener("click", enableSound);
   document.addEventListener("pointerdown", () => audio || enableSound(), { once: true });
+  // An escalated alarm sounds again and again on every duty screen until someone acknowledges it.
+  setInterval(() => {
+    if (escalated().length) beep();
+  }, REPEAT_SOUND_MS);
 }
 
 // --- actions ----------------------------------------------------------------------------------------
@@ -327,7 +382,7 @@ function popupText(p) {
     return `<strong>${escapeHtml(label.category[p.category])}</strong> · ${escapeHtml(label.severity[p.severity])}${count}<br>${escapeHtml(p.text)}`;
   }
   if (p.layer === "alert")
-    return `<strong>${escapeHtml(fmt(gettext("Larm från %(team)s"), { team: p.team_name }))}</strong><br>${escapeHtml(p.text)}`;
+    return `<strong>${escapeHtml(fmt(gettext("Larm från %(team)s"), { team: alarmFrom(p) }))}</strong><br>${escapeHtml(p.text)}`;
   return `<strong>${escapeHtml(p.title)}</strong><br>${escapeHtml(p.organization_name)} · ${timeText(p.starts_at)}–${timeText(p.ends_at)}`;
 }
 

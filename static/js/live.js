@@ -59,7 +59,8 @@ export const RULES = {
   note_ack: { rule: "upsert", layer: "note" },
   alert: { rule: "upsert", layer: "alert" },
   alert_ack: { rule: "upsert", layer: "alert" },
-  alert_resolved: { rule: "remove", layer: "alert" },
+  alert_resolved: { rule: "upsert", layer: "alert" },
+  alert_escalated: { rule: "upsert", layer: "alert" },
   activity: { rule: "activity" },
   activity_removed: { rule: "remove", layer: "activity" },
   coverage: { rule: "coverage" },
@@ -156,6 +157,7 @@ export const AUDIENCES = {
       myTeams.has(id) && myTeams.size === 1 ? gettext("Mitt team") : teams[id],
   },
   "chat.area.<id>": { label: (id, { areas }) => areas[id] },
+  "user.<id>": {}, // one person: the raiser of an alarm
 };
 
 /**

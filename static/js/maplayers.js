@@ -114,7 +114,8 @@ export function teamIcon(props) {
 }
 
 export function alertIcon(props) {
-  const state = props.status === "raised" ? "raised" : "acked";
+  let state = props.status === "raised" ? "raised" : "acked";
+  if (state === "raised" && props.level > 0) state = "escalated";
   return L.divIcon({
     className: `mk mk-alert mk-alert-${state}`,
     html: "<span>!</span>",
@@ -187,7 +188,7 @@ function markerTables(name, { popup, teamLabels }) {
  * The map layers of a live page: `names` of the feature layers it shows (areas coloured by
  * coverage, the others as markers), `popup(properties)` for a marker, `visible(feature)` to filter.
  */
-export function liveLayers(map, { names, popup, teamLabels = false, visible }) {
+export function liveLayers(map, { names, popup, teamLabels = false, visible = () => true }) {
   const draw = {};
   const update = {};
   for (const name of names) {
@@ -203,7 +204,9 @@ export function liveLayers(map, { names, popup, teamLabels = false, visible }) {
       update[name] = markers.update;
     }
   }
-  return new FeatureLayers(map, { draw, update, visible });
+  // A resolved alarm stays in the picture (its raiser sees "resolved"), but not on a map.
+  const shown = (f) => !(f.properties.layer === "alert" && f.properties.status === "resolved") && visible(f);
+  return new FeatureLayers(map, { draw, update, visible: shown });
 }
 
 /**

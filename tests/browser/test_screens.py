@@ -83,7 +83,7 @@ def test_a_field_worker_and_the_duty_officer_share_the_evening(world, browsers):
     expect(partner.locator("#alerts button, #feed button, #chat-form")).to_have_count(0)  # reads only
 
     ops.locator("#alerts [data-ack-alert]").click()
-    expect(field.locator("#my-feed .alert-item")).to_contain_text("Kvitterat av jouren", timeout=2000)
+    expect(field.locator("#my-feed .alert-item")).to_contain_text("Kvitterat av Dana", timeout=2000)
     assert Alert.objects.get().status == "acknowledged"
     note = SituationNote.objects.get()
     assert (note.category, note.severity, note.youth_count, note.text) == ("gathering", 3, 8, "Grupp vid kiosken")
