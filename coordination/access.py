@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from coordination.audience import CHAT_EVERYONE, FIELD, OPS, PUBLIC, STAFF, Audience, Scope
-from coordination.kinds import KINDS
+from coordination.kinds import KINDS, Own
 from coordination.models import Membership, Role, Shift, Team
 from maps.models import Activity
 
@@ -105,24 +105,28 @@ def may_see(viewer: Viewer, audience: Audience | str) -> bool:
             return viewer.is_duty or (viewer.is_field and audience.target in viewer.team_ids)
         case Scope.CHAT_AREA:
             return viewer.is_duty or (viewer.on_duty and audience.target in viewer.duty_area_ids)
-        case Scope.USER:
-            # The raiser of an alarm follows it (raised, acknowledged by whom, resolved), on shift or not.
-            return viewer.user_id is not None and audience.target == viewer.user_id
     return False
 
 
-def hears_own_team(viewer: Viewer, *, kind: str, team: object) -> bool:
-    """A team's field members always hear their own shift start and end (kinds.Kind.team_hears_own).
+def hears_own(viewer: Viewer, *, kind: str, data: dict) -> bool:
+    """Is this event `viewer`'s own, heard whatever its audience (kinds.Kind.hears_own)?
 
-    Once their shift has ended they are no longer on duty, but their phones must learn it ended.
+    A team's field members hear their own shift start and end: once it has ended they are off duty,
+    but their phones must learn it ended. The raiser of an alarm follows it (raised, acknowledged by
+    whom, resolved), on shift or not.
     """
     spec = KINDS.get(kind)
-    return spec is not None and spec.team_hears_own and viewer.is_field and team in viewer.team_ids
+    match spec.hears_own if spec else None:
+        case Own.TEAM:
+            return viewer.is_field and data.get("team") in viewer.team_ids
+        case Own.AUTHOR:
+            return viewer.user_id is not None and data.get("author") == viewer.user_id
+    return False
 
 
 def may_see_event(viewer: Viewer, *, audience: Audience | str, kind: str, data: dict) -> bool:
-    """may_see, plus the own-team exception of hears_own_team."""
-    return hears_own_team(viewer, kind=kind, team=data.get("team")) or may_see(viewer, audience)
+    """may_see, plus the events a viewer hears as their own (hears_own)."""
+    return hears_own(viewer, kind=kind, data=data) or may_see(viewer, audience)
 
 
 def visible_audiences(viewer: Viewer) -> list[Audience]:
@@ -137,8 +141,6 @@ def visible_audiences(viewer: Viewer) -> list[Audience]:
         audiences += [Audience(Scope.CHAT_AREA, a) for a in sorted(viewer.duty_area_ids)]
     if viewer.is_field:
         audiences += [Audience(Scope.CHAT_TEAM, t) for t in sorted(viewer.team_ids)]
-    if viewer.user_id is not None:
-        audiences.append(Audience(Scope.USER, viewer.user_id))
     return audiences
 
 
@@ -151,9 +153,11 @@ def visible_events(viewer: Viewer) -> Q:
     if viewer.is_duty:
         return Q()
     visible = Q(audience__in=[str(a) for a in visible_audiences(viewer)])
+    own = {o: [name for name, spec in KINDS.items() if spec.hears_own == o] for o in Own}
     if viewer.is_field and viewer.team_ids:
-        own = [name for name, spec in KINDS.items() if spec.team_hears_own]
-        visible |= Q(kind__in=own, data__team__in=sorted(viewer.team_ids))
+        visible |= Q(kind__in=own[Own.TEAM], data__team__in=sorted(viewer.team_ids))
+    if viewer.user_id is not None:
+        visible |= Q(kind__in=own[Own.AUTHOR], data__author=viewer.user_id)
     return visible
 
 

@@ -1,9 +1,8 @@
 """Who an event is for, as one value: parsed once, written once, turned into groups once.
 
 `Event.audience` stores the text form ("public", "staff", "ops", "field", "chat.everyone",
-"chat.team.<id>", "chat.area.<id>", "user.<id>"); code passes `Audience` values. "user.<id>" is one
-person: the raiser of an alarm. Who may see each audience is a rule of coordination.access
-(`may_see`); static/js/live.js mirrors the text form in one table.
+"chat.team.<id>", "chat.area.<id>"); code passes `Audience` values. Who may see each audience is
+a rule of coordination.access (`may_see`); static/js/live.js mirrors the text form in one table.
 """
 
 import functools
@@ -23,11 +22,9 @@ class Scope(StrEnum):
     CHAT_EVERYONE = "chat.everyone"
     CHAT_TEAM = "chat.team"
     CHAT_AREA = "chat.area"
-    # One person: the field member who raised an alarm follows it even off shift (user.<id>).
-    USER = "user"
 
 
-TARGETED = frozenset({Scope.CHAT_TEAM, Scope.CHAT_AREA, Scope.USER})
+TARGETED = frozenset({Scope.CHAT_TEAM, Scope.CHAT_AREA})
 
 
 @dataclass(frozen=True)
@@ -96,9 +93,6 @@ class Audience:
                 return [groups.FIELD]
             case Scope.CHAT_EVERYONE:
                 return [groups.DUTY, groups.FIELD]
-            case Scope.USER:
-                # Every field socket joins FIELD whether on shift or not; each drops what is not its own.
-                return [groups.FIELD]
         return [groups.DUTY, groups.group_name(self.chat_kind, self.target)]
 
 
@@ -121,8 +115,3 @@ STAFF = Audience(Scope.STAFF)
 OPS = Audience(Scope.OPS)
 FIELD = Audience(Scope.FIELD)
 CHAT_EVERYONE = Audience(Scope.CHAT_EVERYONE)
-
-
-def person(user_id: int) -> Audience:
-    """The audience of one person (user.<id>)."""
-    return Audience(Scope.USER, user_id)

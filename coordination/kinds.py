@@ -11,6 +11,13 @@ from enum import StrEnum
 from coordination.audience import Scope
 
 
+class Own(StrEnum):
+    """Whose own event a kind is, for those who hear it whatever its audience."""
+
+    TEAM = "team"  # field members of data["team"]
+    AUTHOR = "author"  # the person data["author"]
+
+
 class Rule(StrEnum):
     """How a client applies an event to its live picture (live.js `RULES`)."""
 
@@ -32,9 +39,9 @@ class Kind:
     fields: frozenset[str]  # exactly the keys of its data
     rule: Rule
     layer: str | None = None
-    # A team's field members hear it even when they may not see its audience: their phones must
-    # learn that their own shift ended (they are off duty from then on).
-    team_hears_own: bool = False
+    # Who hears it even when they may not see its audience (access.hears_own): a team's field
+    # members their own shift's end (they are off duty from then on), an alarm's raiser its alarm.
+    hears_own: "Own | None" = None
 
     def __str__(self) -> str:
         return self.name
@@ -43,10 +50,19 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 
 
-def declare(name: str, *, scopes, fields, rule: Rule, layer: str | None = None, team_hears_own=False) -> Kind:
+def declare(
+    name: str,
+    *,
+    scopes: set[Scope],
+    fields: set[str],
+    rule: Rule,
+    layer: str | None = None,
+    hears_own: Own | None = None,
+) -> Kind:
     """Register a kind; each name once."""
     assert name not in KINDS, name
-    kind = Kind(name, frozenset(scopes), frozenset(fields), rule, layer, team_hears_own)
+    assert hears_own is None or hears_own.value in fields, name
+    kind = Kind(name, frozenset(scopes), frozenset(fields), rule, layer, hears_own)
     KINDS[name] = kind
     return kind
 
@@ -62,24 +78,24 @@ NOTE_FIELDS = {"id", "category", "severity", "youth_count", "text", "lat", "lon"
 NOTE_FIELDS |= {"created_at", "acknowledged_at"}
 ALERT_FIELDS = {"id", "team", "team_name", "text", "lat", "lon", "status", "raised_at", "acknowledged_at"}
 ALERT_FIELDS |= {"resolved_at", "author", "raised_by", "acknowledged_by", "source", "level", "escalated_at"}
-# Every alarm event goes to staff, and a copy to its raiser (user.<id>), who follows it even off shift.
-ALERT_SCOPES = {Scope.STAFF, Scope.USER}
+# Alarms go to staff; their raiser follows them too, on shift or not.
+ALERT_SPEC = {"scopes": STAFF, "fields": ALERT_FIELDS, "rule": Rule.UPSERT, "layer": "alert", "hears_own": Own.AUTHOR}
 ACTIVITY_FIELDS = {"id", "title", "description", "organization", "organization_name", "place", "place_name"}
 ACTIVITY_FIELDS |= {"lat", "lon", "starts_at", "ends_at", "weekly", "repeat_until", "visibility", "status"}
 ACTIVITY_FIELDS |= {"age_group", "contact"}
 
-SHIFT = declare("shift", scopes=STAFF, fields=SHIFT_FIELDS, rule=Rule.TEAM, team_hears_own=True)
+SHIFT = declare("shift", scopes=STAFF, fields=SHIFT_FIELDS, rule=Rule.TEAM, hears_own=Own.TEAM)
 STATUS = declare("status", scopes=STAFF, fields=SHIFT_FIELDS, rule=Rule.TEAM)
 POSITIONS = declare("positions", scopes={Scope.OPS, Scope.FIELD}, fields={"teams"}, rule=Rule.POSITIONS)
 NOTE = declare("note", scopes=STAFF, fields=NOTE_FIELDS, rule=Rule.UPSERT, layer="note")
 NOTE_ACK = declare("note_ack", scopes=STAFF, fields=NOTE_FIELDS, rule=Rule.UPSERT, layer="note")
-ALERT = declare("alert", scopes=ALERT_SCOPES, fields=ALERT_FIELDS, rule=Rule.UPSERT, layer="alert")
-ALERT_ACK = declare("alert_ack", scopes=ALERT_SCOPES, fields=ALERT_FIELDS, rule=Rule.UPSERT, layer="alert")
+ALERT = declare("alert", **ALERT_SPEC)
+ALERT_ACK = declare("alert_ack", **ALERT_SPEC)
 # A resolved alarm stays in the picture for the evening (status "resolved"): its raiser must see
 # that it was resolved, not watch it vanish. Screens choose how to show it.
-ALERT_RESOLVED = declare("alert_resolved", scopes=ALERT_SCOPES, fields=ALERT_FIELDS, rule=Rule.UPSERT, layer="alert")
+ALERT_RESOLVED = declare("alert_resolved", **ALERT_SPEC)
 # Unacknowledged too long: level 1 (every duty screen, louder), then 2 (a second contact).
-ALERT_ESCALATED = declare("alert_escalated", scopes=ALERT_SCOPES, fields=ALERT_FIELDS, rule=Rule.UPSERT, layer="alert")
+ALERT_ESCALATED = declare("alert_escalated", **ALERT_SPEC)
 CHAT = declare(
     "chat",
     scopes={Scope.CHAT_EVERYONE, Scope.CHAT_TEAM, Scope.CHAT_AREA},

@@ -54,13 +54,13 @@ def test_live_js_knows_the_servers_audiences_and_parses_a_chat_channel():
         '[Object.keys(m.AUDIENCES), ["chat.team.3", "ops", "chat.area.x", "team.3", "user.7"].map(m.parseAudience)]',
     )
     assert audiences == [
-        ["public", "staff", "ops", "field", "chat.everyone", "chat.team.<id>", "chat.area.<id>", "user.<id>"],
+        ["public", "staff", "ops", "field", "chat.everyone", "chat.team.<id>", "chat.area.<id>"],
         [
             {"audience": "chat.team.<id>", "kind": "team", "id": 3},
             {"audience": "ops", "kind": "ops", "id": None},
             None,
             None,
-            {"audience": "user.<id>", "kind": "user", "id": 7},
+            None,
         ],
     ]
 

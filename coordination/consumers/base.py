@@ -18,7 +18,7 @@ from coordination import access, delivery, selectors
 from coordination.errors import Invalid, NotSaved, RateLimited, ServiceError, TooLarge
 from coordination.events import event_frame
 from coordination.inbound import FRAMES, Frame, Socket
-from coordination.kinds import KINDS
+from coordination.kinds import KINDS, Own
 from coordination.validation import clean_id
 
 log = logging.getLogger(__name__)
@@ -227,11 +227,12 @@ class BaseConsumer(AsyncWebsocketConsumer):
     async def _deliver(self, *, audience: str, seq: int, kind: str, frame: str) -> None:
         self.known[audience] = seq
         spec = KINDS.get(kind)
-        # Only kinds a team hears about itself need their data read here (most frames go out as they came).
-        team = orjson.loads(frame)["data"].get("team") if spec and spec.team_hears_own else None
-        if access.hears_own_team(self.viewer, kind=kind, team=team):
-            # A shift of one of my teams started or ended: what I may see and which groups I need changed.
-            await self.refresh_viewer()
+        # Only kinds someone hears as their own need their data read here (most frames go out as they came).
+        data = orjson.loads(frame)["data"] if spec and spec.hears_own else {}
+        if access.hears_own(self.viewer, kind=kind, data=data):
+            if spec.hears_own == Own.TEAM:
+                # A shift of one of my teams started or ended: what I may see and which groups I need changed.
+                await self.refresh_viewer()
             await self.send(text_data=frame)
         elif access.may_see(self.viewer, audience):
             await self.send(text_data=frame)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordination import access, kinds, notify, payloads
-from coordination.audience import STAFF, person
+from coordination.audience import STAFF
 from coordination.errors import Conflict, Forbidden, NotFound
 from coordination.events import event_append, written_once
 from coordination.inbound import Socket, inbound
@@ -38,11 +38,10 @@ TOP_LEVEL = 2
 
 
 def _alert_events(alert: Alert, *, kind: kinds.Kind, author=None, client_id: str | None = None) -> Event:
-    """The staff event (returned: its seq is the ack's) and the raiser's copy, in the caller's transaction."""
-    data = payloads.alert_payload(alert)
-    event = event_append(kind=kind, audience=STAFF, data=data, author=author, client_id=client_id)
-    event_append(kind=kind, audience=person(alert.author_id), data=data)
-    return event
+    """The alarm's event to staff, in the caller's transaction; its raiser hears it too (kinds.Own.AUTHOR)."""
+    return event_append(
+        kind=kind, audience=STAFF, data=payloads.alert_payload(alert), author=author, client_id=client_id
+    )
 
 
 def _raiser_shift_and_team(viewer: access.Viewer) -> tuple[Shift | None, Team | None]:

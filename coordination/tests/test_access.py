@@ -75,15 +75,15 @@ COLUMNS = [
     "read reports",
     "read live",
     "raise alert",
-    "see user.self",
-    "see user.bob",
+    "hear own alarm",
+    "hear bob's alarm",
 ]
 
 # fmt: off
 # Each row: see (public staff everyone team.H team.C area.hot area.dist), connect (field ops),
 # start shift (H C), report, write note, acknowledge, chat (everyone team.H team.C area.hot area.dist),
-# manage activities (IFK Lysekil, Segelsällskap), read reports, read live, raise an alarm, see the
-# events of one's own alarms (user.<self>) and of bob's (user.<bob>). 1 = allowed.
+# manage activities (IFK Lysekil, Segelsällskap), read reports, read live, raise an alarm, hear the
+# events of one's own alarms and of bob's as one's own (access.hears_own; duty sees bob's as staff). 1 = allowed.
 MATRIX = {
     "alice off shift":                "1001000 10 10 000 01000 00 00 110",
     "alice on shift":                 "1111010 10 10 110 11010 00 01 110",
@@ -134,8 +134,8 @@ def observed(world, viewer: access.Viewer) -> dict[str, bool]:
         "read reports": access.may_read_reports(viewer),
         "read live": access.may_read_live(viewer),
         "raise alert": access.may_raise_alert(viewer),
-        "see user.self": access.may_see(viewer, f"user.{viewer.user_id}"),
-        "see user.bob": access.may_see(viewer, f"user.{world.bob.pk}"),
+        "hear own alarm": access.hears_own(viewer, kind="alert", data={"author": viewer.user_id}),
+        "hear bob's alarm": access.hears_own(viewer, kind="alert", data={"author": world.bob.pk}),
     }
     return cells
 

@@ -149,7 +149,7 @@ def test_the_snapshot_before_an_action_plus_its_events_is_the_snapshot_after(wor
     features = copy.deepcopy(before)
     viewer = access.viewer_for(getattr(world, ROLES[role]) if ROLES[role] else None)
     for event in events:
-        if access.hears_own_team(viewer, kind=event.kind, team=event.data.get("team")):
+        if access.hears_own(viewer, kind=event.kind, data=event.data) and event.kind == "shift":
             # The page reloads its snapshot when its own team's shift starts or ends (what it may
             # see changed); the event itself is what tells it to.
             features = copy.deepcopy(after)

@@ -157,7 +157,6 @@ export const AUDIENCES = {
       myTeams.has(id) && myTeams.size === 1 ? gettext("Mitt team") : teams[id],
   },
   "chat.area.<id>": { label: (id, { areas }) => areas[id] },
-  "user.<id>": {}, // one person: the raiser of an alarm
 };
 
 /**
