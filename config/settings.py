@@ -120,7 +120,16 @@ COVERAGE_EVERY_S = env_int("COVERAGE_EVERY_S", 2)
 PRESENCE_EVERY_S = env_int("PRESENCE_EVERY_S", 3600)
 PURGE_EVERY_S = env_int("PURGE_EVERY_S", 86400)
 SWEEP_EVERY_S = env_int("SWEEP_EVERY_S", 2)
-for _name in ("FIELD_POSITION_TICK_S", "COVERAGE_EVERY_S", "PRESENCE_EVERY_S", "PURGE_EVERY_S", "SWEEP_EVERY_S"):
+# Also in every server process: close sockets whose token was revoked or person deactivated.
+ACCESS_CHECK_EVERY_S = env_int("ACCESS_CHECK_EVERY_S", 2)
+for _name in (
+    "FIELD_POSITION_TICK_S",
+    "COVERAGE_EVERY_S",
+    "PRESENCE_EVERY_S",
+    "PURGE_EVERY_S",
+    "SWEEP_EVERY_S",
+    "ACCESS_CHECK_EVERY_S",
+):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1 (seconds).")
 # "naive" switches to one transaction and one group_send per position (the bench's peer).

@@ -5,6 +5,9 @@ points past what the socket has). A quiet audience (one team's chat) may have no
 hours, so every few seconds each process also reads the newest events from the log and publishes
 again any that one of its sockets should have had but the layer never delivered. Consumers drop
 what they already sent, so a needless republish costs a message, never a duplicate on screen.
+
+An event whose publish failed (Redis down when it was written) is published again by the sweep
+once the layer is back: the sweep never moves past an event it could not publish.
 """
 
 import time
@@ -60,7 +63,8 @@ def sweep() -> list[int]:
             if event.created_at > fresh:
                 break  # may still be on its way; the next sweep looks again
             if any(_local_groups.get(group) for group in Audience.parse(event.audience).groups()):
-                publish(event)
+                if not publish(event):
+                    break  # the layer is down: this event and the ones after it wait for the next sweep
                 republished.append(event.seq)
         _swept_to = event.seq
     # A copy: the event loop's thread adds to _received while this runs on the ticks' thread.

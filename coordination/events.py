@@ -72,15 +72,21 @@ def layer_message(event: Event) -> dict:
     }
 
 
-def publish(event: Event) -> None:
-    """Send `event` to the groups of its audience. Never raises: the event log is the truth."""
+def publish(event: Event) -> bool:
+    """Send `event` to the groups of its audience; False when the layer failed for one of them.
+
+    Never raises: the event log is the truth, and the delivery sweep publishes it again.
+    """
     layer = get_channel_layer()
     message = layer_message(event)
+    sent = True
     for group in Audience.parse(event.audience).groups():
         try:
             async_to_sync(layer.group_send)(group, message)
-        except Exception:
-            log.exception("publish of event %s to %s failed", event.seq, group)
+        except Exception as exc:  # noqa: BLE001 - Redis down: the sweep publishes it again
+            log.warning("publish of event %s to %s failed: %s", event.seq, group, type(exc).__qualname__)
+            sent = False
+    return sent
 
 
 def written_once(*, author, client_id: str | None, write: Callable[[], Event]) -> Event:

@@ -28,7 +28,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connections
 
-from coordination import delivery, services
+from coordination import delivery, revocation, services
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,13 @@ JOBS: tuple[Job, ...] = (
         "SWEEP_EVERY_S",
         lambda: delivery.sweep(),
         "republish events this process's sockets should have had and the layer lost",
+    ),
+    Job(
+        "access_check",
+        Scope.PROCESS,
+        "ACCESS_CHECK_EVERY_S",
+        lambda: revocation.check(),
+        "close this process's sockets whose token was revoked, person deactivated or session ended",
     ),
 )
 

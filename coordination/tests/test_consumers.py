@@ -21,6 +21,7 @@ from coordination.models import (
     Team,
 )
 from coordination.tests.sockets import (
+    handshake_refused,
     new_id,
     nothing_more,
     process_jobs,
@@ -56,7 +57,7 @@ def now_iso() -> str:
 # --- who may connect -----------------------------------------------------------------------------
 
 
-async def test_the_field_socket_refuses_anonymous_before_accept(world):
+async def test_the_field_socket_refuses_anonymous_with_a_close_code_the_browser_sees(world):
     assert await refused("/ws/field/") == 4401
 
 
@@ -65,7 +66,7 @@ async def test_the_field_socket_refuses_people_without_the_field_role(world, per
     assert await refused("/ws/field/", getattr(world, person)) == 4403
 
 
-async def test_the_ops_socket_refuses_anonymous_before_accept(world):
+async def test_the_ops_socket_refuses_anonymous_with_a_close_code_the_browser_sees(world):
     assert await refused("/ws/ops/") == 4401
 
 
@@ -86,7 +87,7 @@ async def test_a_revoked_token_is_anonymous(world):
 
 
 async def test_a_cookie_socket_from_another_site_is_refused(world):
-    assert await refused("/ws/public/", headers=[(b"origin", b"https://evil.example")]) is not None
+    assert await handshake_refused("/ws/public/", headers=[(b"origin", b"https://evil.example")])
 
 
 async def test_the_public_socket_accepts_anyone_with_an_allowed_origin(world):
@@ -386,6 +387,12 @@ async def test_a_field_socket_starts_seeing_staff_events_when_its_team_goes_out(
             "recorded_at",
         ),
         ('{"type": "hello", "last_seq": "zero"}', "invalid", "last_seq"),
+        # NUL bytes and other control characters are refused by the cleaners, not by PostgreSQL (issue 12, item 6).
+        ('{"type": "note", "id": "x", "category": "other", "text": "a\\u0000b"}', "invalid", "text"),
+        ('{"type": "chat", "id": "x", "channel": "everyone", "text": "hej\\u0000"}', "invalid", "text"),
+        ('{"type": "alert", "id": "x", "text": "\\u0000"}', "invalid", "text"),
+        ('{"type": "note", "id": "x\\u0000", "category": "other"}', "invalid", "id"),
+        ('{"type": "checkin", "id": "x", "place": 100000000000000000000}', "invalid", "place"),
     ],
 )
 async def test_bad_frames_get_an_error_naming_the_field_and_write_nothing(world, raw, code, field):
