@@ -76,10 +76,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 # Redis pub/sub: a group message is published once and each server process fans it out to its
 # own sockets in memory (the list layer pushed one copy per socket through Redis). A message the
-# layer loses is repaired from the event log by the consumers (docs/protocol.md).
+# layer loses is repaired from the event log by the consumers (docs/protocol.md). The subclass
+# only keeps a Redis outage from failing new sockets' handshakes (coordination/layer.py).
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "BACKEND": "coordination.layer.PubSubLayer",
         "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "narvaro")},
     }
 }
