@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import database_from_url, env_bool, env_int, env_list, env_str, load_dotenv
+from config.env import channel_prefix_for, database_from_url, env_bool, env_int, env_list, env_str, load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # scripts/services writes development defaults here; a real deployment sets its environment.
@@ -81,7 +81,9 @@ REDIS_URL = env_str("REDIS_URL")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "coordination.layer.PubSubLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "narvaro")},
+        # One prefix per event log (database) unless set: deployments sharing a Redis never hear each
+        # other. Tests always use their own (conftest.py), whatever this says.
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "") or channel_prefix_for(DATABASES["default"])},
     }
 }
 
