@@ -74,6 +74,9 @@ DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_narv
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# One prefix per event log (database) unless set: deployments sharing a Redis never hear each other.
+# Tests always use their own (conftest.py), whatever this says.
+CHANNEL_PREFIX = env_str("CHANNEL_PREFIX", "") or channel_prefix_for(DATABASES["default"])
 # Redis pub/sub: a group message is published once and each server process fans it out to its
 # own sockets in memory (the list layer pushed one copy per socket through Redis). A message the
 # layer loses is repaired from the event log by the consumers (docs/protocol.md). The subclass
@@ -81,9 +84,7 @@ REDIS_URL = env_str("REDIS_URL")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "coordination.layer.PubSubLayer",
-        # One prefix per event log (database) unless set: deployments sharing a Redis never hear each
-        # other. Tests always use their own (conftest.py), whatever this says.
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "") or channel_prefix_for(DATABASES["default"])},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX},
     }
 }
 
