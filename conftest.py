@@ -82,6 +82,7 @@ def pytest_configure(config) -> None:
     layer = settings.CHANNEL_LAYERS["default"]
     DEPLOYMENT_CHANNEL_PREFIX = layer["CONFIG"]["prefix"]
     test_prefix = f"narvaro-test-{os.getpid()}"
+    settings.CHANNEL_PREFIX = test_prefix
     settings.CHANNEL_LAYERS = {"default": {**layer, "CONFIG": {**layer["CONFIG"], "prefix": test_prefix}}}
     channel_layers.backends.clear()
 
