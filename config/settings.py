@@ -202,10 +202,13 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# No query string reaches a log: on /track/ and /api/ they carry device tokens and positions
+# (config/accesslog.py also strips them from Daphne's own access log).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_queries": {"()": "config.accesslog.RedactQueries"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_queries"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
