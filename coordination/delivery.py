@@ -22,16 +22,19 @@ from coordination.models import Event
 
 # An event younger than this may still be on its way through the layer: not yet a loss.
 GRACE_S = 1.0
-FORGET_S = 120.0
+# How long the sweep keeps publishing an event no local socket has received (Redis may be back
+# before this process's subscriptions are: a message published then reaches nobody).
+RETRY_FOR_S = 60.0
+FORGET_S = 180.0
 
-_received: dict[int, float] = {}  # seq -> when this process first received it
+_received: dict[tuple[int, str], float] = {}  # (seq, group) -> when this process first received it
 _local_groups: Counter[str] = Counter()  # group -> sockets of this process in it
 _swept_to = 0
 
 
-def received(seq: int) -> None:
-    """Note that the layer delivered `seq` to this process."""
-    _received.setdefault(seq, time.monotonic())
+def received(seq: int, group: str | None) -> None:
+    """Note that the layer delivered `seq` to this process through `group`."""
+    _received.setdefault((seq, group), time.monotonic())
 
 
 def joined(group: str) -> None:
@@ -45,9 +48,13 @@ def left(group: str) -> None:
 
 
 def sweep() -> list[int]:
-    """Republish events from the last sweep on that a local socket needed and never got; return their seqs.
+    """Publish again the events a local socket needed and this process never received; return their seqs.
 
-    Runs in a database thread (it reads the log and publishes synchronously).
+    Everything up to `_swept_to` is settled: received through every group a local socket is in, or
+    needed by none, or given up on after RETRY_FOR_S. Past it, an unsettled event is published again
+    on every sweep until it arrives, so neither a failed publish (Redis down) nor a publish into a
+    subscription not yet restored (Redis just back) loses it. Runs in a database thread (it reads
+    the log and publishes synchronously).
     """
     global _swept_to
     now = time.monotonic()
@@ -57,17 +64,25 @@ def sweep() -> list[int]:
         return []
     events = list(Event.objects.filter(seq__gt=_swept_to).order_by("seq")[:2000])
     fresh = timezone.now() - timedelta(seconds=GRACE_S)
+    give_up = timezone.now() - timedelta(seconds=RETRY_FOR_S)
     republished = []
+    settled = True  # so far every event is settled: _swept_to may move
     for event in events:
-        if event.seq not in _received:
-            if event.created_at > fresh:
-                break  # may still be on its way; the next sweep looks again
-            if any(_local_groups.get(group) for group in Audience.parse(event.audience).groups()):
-                if not publish(event):
-                    break  # the layer is down: this event and the ones after it wait for the next sweep
-                republished.append(event.seq)
-        _swept_to = event.seq
+        if event.created_at > fresh:
+            break  # may still be on its way; the next sweep looks again
+        missing = [
+            group
+            for group in Audience.parse(event.audience).groups()
+            if _local_groups.get(group) and (event.seq, group) not in _received
+        ]
+        if missing and event.created_at > give_up:
+            if not publish(event, groups=missing):
+                break  # the layer is down: this event and the ones after it wait for the next sweep
+            republished.append(event.seq)
+            settled = False  # settled once it arrives
+        if settled:
+            _swept_to = event.seq
     # A copy: the event loop's thread adds to _received while this runs on the ticks' thread.
-    for seq in [s for s, at in list(_received.items()) if now - at > FORGET_S]:
-        del _received[seq]
+    for key in [key for key, at in list(_received.items()) if now - at > FORGET_S]:
+        del _received[key]
     return republished

@@ -19,7 +19,6 @@ import enum
 import logging
 import math
 import sys
-import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from django.conf import settings
 from django.db import connections
 
 from coordination import delivery, revocation, services
+from coordination.logsafe import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +122,7 @@ def run_job(job: Job) -> bool:
     try:
         job.run()
     except Exception as exc:  # noqa: BLE001 - logged; one failing job must not stop the others
-        where = "".join(traceback.format_tb(exc.__traceback__))
-        log.error("job %s failed: %s\n%s", job.name, type(exc).__qualname__, where)
+        log_failure(log, f"job {job.name} failed", exc)
         return False
     return True
 

@@ -81,6 +81,9 @@ class OpsConsumer(BaseConsumer):
 class PublicConsumer(BaseConsumer):
     """/ws/public/: anyone. Public activities and adults per area, nothing else."""
 
+    # It carries what anyone may see: signing out elsewhere takes nothing away from it.
+    revocable = False
+
     def may_connect(self, viewer: access.Viewer) -> bool:
         return True
 

@@ -6,7 +6,6 @@ import asyncio
 import functools
 import logging
 import time
-import traceback
 
 import orjson
 from channels.consumer import get_handler_name
@@ -20,6 +19,7 @@ from coordination.errors import Invalid, NotSaved, RateLimited, ServiceError, To
 from coordination.events import event_frame
 from coordination.inbound import FRAMES, Frame, Socket
 from coordination.kinds import KINDS
+from coordination.logsafe import log_failure
 from coordination.validation import clean_id
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
     # The frames this socket stores through a service (coordination.inbound); hello is the base's.
     socket: Socket | None = None
+    # Closed when the access it was opened with is taken away (coordination.revocation).
+    revocable = True
 
     def may_connect(self, viewer: access.Viewer) -> bool:
         raise NotImplementedError
@@ -101,7 +103,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED if self.viewer.user_id is None else CLOSE_FORBIDDEN)
             return
         self.user = user
-        self.credentials = revocation.Credentials.of(self.scope)
+        self.credentials = revocation.Credentials.of(self.scope) if self.revocable else None
         self.bucket = TokenBucket(settings.WS_MAX_FRAMES_PER_SECOND)
         self.joined: set[str] = set()
         self.head: int | None = None  # None until hello: live events wait in `pending`
@@ -218,7 +220,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
         except SignedOut:
             await self.close_signed_out()
         except Exception as exc:  # noqa: BLE001 - answered; the log names the failure, never the frame
-            log.error("frame failed: %s\n%s", type(exc).__qualname__, "".join(traceback.format_tb(exc.__traceback__)))
+            log_failure(log, "frame failed", exc)
             await self.send_error(frame_id, NotSaved(_("Kunde inte sparas; försök igen.")))
 
     async def send_error(self, frame_id, error: ServiceError) -> None:
@@ -278,7 +280,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
     async def narvaro_event(self, message: dict) -> None:
         """A published event from the channel layer (type narvaro.event)."""
-        delivery.received(message["seq"])
+        delivery.received(message["seq"], message.get("group"))
         async with self.lock:
             if self.head is None:
                 if len(self.pending) >= MAX_PENDING_BEFORE_HELLO:

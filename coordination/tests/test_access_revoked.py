@@ -101,3 +101,26 @@ async def test_sockets_whose_access_holds_stay_open(world):
         assert await nothing_more(ops, ignore=("shift",), timeout=0.1) == []
         await send(field, note())
         assert (await receive_until(field, lambda frame: frame["type"] != "event"))["type"] == "ack"
+
+
+async def test_a_public_socket_is_not_closed_when_the_visitor_signs_out(world):
+    """The public map carries what anyone may see: signing out takes nothing away from it."""
+
+    @database_sync_to_async
+    def signed_in_cookie() -> str:
+        client = Client()
+        client.force_login(world.dana)
+        return client.cookies["sessionid"].value
+
+    key = await signed_in_cookie()
+    headers = [(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={key}".encode())]
+    public = WebsocketCommunicator(application, "/ws/public/", headers=headers)
+    connected, _ = await public.connect(timeout=5)
+    assert connected
+    try:
+        async with process_jobs():
+            await send(public, {"type": "hello", "last_seq": 0})
+            await database_sync_to_async(Session.objects.filter(session_key=key).delete)()
+            assert await public.receive_nothing(timeout=2.5)
+    finally:
+        await public.disconnect()

@@ -92,6 +92,12 @@ def head() -> int:
     return Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
 
 
+async def hello_handled(communicator) -> None:
+    """Wait until the socket has handled its hello (frames are handled in order): no replay races the test."""
+    await send(communicator, {"type": "no-such-type", "id": "probe"})
+    assert (await receive_until(communicator, lambda frame: frame.get("id") == "probe"))["code"] == "invalid"
+
+
 async def test_a_team_chat_written_while_redis_is_down_reaches_the_team_and_duty_once_it_is_back(world, redis):
     """Item 7: acked while the layer was down, then delivered by the sweep once Redis returns."""
     await start_shift(world.alice)
@@ -102,6 +108,8 @@ async def test_a_team_chat_written_while_redis_is_down_reaches_the_team_and_duty
         socket("/ws/field/", world.bob, hello=seq) as bob,
         socket("/ws/ops/", world.dana, hello=seq) as dana,
     ):
+        for viewer in (alice, bob, dana):
+            await hello_handled(viewer)
         await asyncio.to_thread(redis.stop)
         channel = f"team.{world.harbour_team.pk}"
         await send(alice, {"type": "chat", "id": "c1", "channel": channel, "text": "Vi går mot hamnen"})
@@ -130,3 +138,31 @@ async def test_a_socket_opened_while_redis_is_down_is_accepted_and_catches_up_wh
         await send(alice, {"type": "status", "id": "s1", "status": "break"})
         status = await receive_until(dana, lambda frame: frame.get("kind") == "status", timeout=5)
         assert status["data"]["status"] == "break"
+
+
+async def test_the_sweep_publishes_again_until_the_event_arrives(world, monkeypatch):
+    """Redis back, subscriptions not yet: a publish that reaches nobody must not settle the event."""
+    from coordination import delivery, events
+
+    real = delivery.publish
+    lost = []
+
+    def lost_in_the_layer(event, **kwargs):  # "sent", but nobody was subscribed yet
+        lost.append(event.seq)
+        return True
+
+    def first_republish_lost(event, **kwargs):
+        return lost_in_the_layer(event) if event.kind == "chat" and len(lost) < 2 else real(event, **kwargs)
+
+    await start_shift(world.alice)
+    seq = await head()
+    monkeypatch.setattr(events, "publish", lost_in_the_layer)  # the publish after commit
+    monkeypatch.setattr(delivery, "publish", first_republish_lost)  # and the sweep's first try
+    async with process_jobs(), socket("/ws/field/", world.bob, hello=seq) as bob:
+        await hello_handled(bob)
+        chat = await database_sync_to_async(services.chat_send)(
+            user=world.alice, channel=f"team.{world.harbour_team.pk}", text="Hör ni?"
+        )
+        event = await receive(bob, timeout=10)
+    assert lost == [chat.seq, chat.seq]
+    assert (event["kind"], event["seq"]) == ("chat", chat.seq)
