@@ -17,6 +17,7 @@ from coordination.audience import OPS
 from coordination.errors import Forbidden, Invalid, NotSaved, ServiceError
 from coordination.events import event_append
 from coordination.models import Role, Shift, Team
+from coordination.revocation import Credentials, revoked
 from coordination.selectors import team_latest_positions
 from coordination.validation import (
     MAX_CLOCK_SKEW,
@@ -42,6 +43,9 @@ class PositionIn:
     lon: object
     accuracy: object = None
     recorded_at: object = None
+    # What the sending socket signed in with: a report from a revoked token or ended session is
+    # refused even before the socket is closed (coordination.revocation). None: checked by the caller.
+    credentials: Credentials | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,10 @@ def _clean(index: int, report: PositionIn, *, now: datetime) -> _Clean:
 
 def _outside_shift() -> Forbidden:
     return Forbidden(_("Positioner delas bara under ett pågående pass."))
+
+
+def _signed_out() -> Forbidden:
+    return Forbidden(_("Inloggningen gäller inte längre; logga in igen."))
 
 
 def _not_saved() -> NotSaved:
@@ -153,6 +161,11 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
             valid.append(_clean(index, report, now=now))
         except ServiceError as error:
             results[index] = PositionOut(client_id=str(report.client_id)[:64], error=error)
+    gone = revoked({reports[row.index].credentials for row in valid} - {None})
+    if gone:
+        for row in [row for row in valid if reports[row.index].credentials in gone]:
+            results[row.index] = PositionOut(client_id=row.client_id, error=_signed_out())
+        valid = [row for row in valid if reports[row.index].credentials not in gone]
     users_of_team = _teams_of({row.user_id for row in valid}) if valid else {}
     shift_of = _shifts_of(users_of_team)
     ended_of: dict[int, list[Shift]] | None = None

@@ -6,10 +6,11 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from config.asgi import application
 from coordination import services
-from coordination.models import DeviceToken, SituationNote
+from coordination.models import DeviceToken, PositionReport, SituationNote
 from coordination.tests.sockets import closed_with, new_id, nothing_more, process_jobs, receive_until, send, socket
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -59,6 +60,17 @@ async def test_a_note_sent_right_after_the_revoke_is_not_stored(world):
             await send(field, note())
         assert await closed_with(field, skip_events=True) == 4401
     assert await notes() == 0
+
+
+async def test_a_position_sent_right_after_the_revoke_is_not_stored(world):
+    await start_shift(world.alice)
+    async with socket("/ws/field/", world.alice, hello=0) as field:
+        await revoke_tokens(world.alice)
+        recorded_at = timezone.now().isoformat()
+        await send(field, {"type": "position", "id": "p1", "lat": 58.27, "lon": 11.44, "recorded_at": recorded_at})
+        answer = await receive_until(field, lambda frame: frame["type"] != "event")
+    assert (answer["type"], answer["code"]) == ("error", "forbidden")
+    assert not await database_sync_to_async(PositionReport.objects.exists)()
 
 
 async def test_a_deactivated_person_is_signed_out_within_seconds(world):

@@ -499,6 +499,41 @@ async def test_500_positions_from_20_sockets_become_500_rows_500_acks_and_few_fr
     assert all(team["lat"] == round(58.27 + 24 * 1e-4, 6) for team in latest.values())
 
 
+async def test_one_devices_poisoned_positions_cost_the_others_nothing(world):
+    """Issue 12, item 5: 20 positions with a NUL byte in the id among 111 from 8 devices, batched together."""
+
+    @database_sync_to_async
+    def eight_people_out():
+        team = Team.objects.create(name="Lag", organization=world.municipality, short="LG")
+        people = [world.person(f"walker{p}", "field", world.municipality, team=team) for p in range(8)]
+        services.shift_start(user=people[0], client_id=new_id())
+        return people
+
+    people = await eight_people_out()
+    start = timezone.now() - timedelta(seconds=60)
+    contexts = [socket("/ws/field/", person) for person in people]
+    sockets = [await ctx.__aenter__() for ctx in contexts]
+    try:
+        for i in range(20):
+            at = (start + timedelta(seconds=i)).isoformat()
+            for n, sock in enumerate(sockets):
+                if n < 7 and i < 13:  # 7 innocent devices, 13 positions each: 91
+                    frame = {"type": "position", "id": f"{n}-{i}", "lat": 58.27, "lon": 11.43, "recorded_at": at}
+                    await send(sock, frame)
+            # the eighth device: 20 positions with a NUL byte in the id, interleaved in the same flushes
+            await send(
+                sockets[7], {"type": "position", "id": f"7\x00{i}", "lat": 58.27, "lon": 11.43, "recorded_at": at}
+            )
+        answers = {n: [await receive(sock, timeout=10) for _ in range(13)] for n, sock in enumerate(sockets[:7])}
+        poisoned = [await receive(sockets[7], timeout=10) for _ in range(20)]
+    finally:
+        for ctx in contexts:
+            await ctx.__aexit__(None, None, None)
+    assert all(frame["type"] == "ack" for frames in answers.values() for frame in frames)
+    assert {(frame["code"], frame.get("field")) for frame in poisoned} == {("invalid", "id")}
+    assert await count(PositionReport) == 7 * 13
+
+
 async def test_the_naive_pipeline_writes_and_sends_one_frame_per_position(world, settings):
     settings.POSITION_PIPELINE = "naive"
     await start_shift(world.alice)
