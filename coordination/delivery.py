@@ -28,6 +28,7 @@ RETRY_FOR_S = 60.0
 FORGET_S = 180.0
 
 _received: dict[tuple[int, str], float] = {}  # (seq, group) -> when this process first received it
+_first_sent: dict[int, float] = {}  # seq -> when the sweep first published it successfully
 _local_groups: Counter[str] = Counter()  # group -> sockets of this process in it
 _swept_to = 0
 
@@ -64,7 +65,6 @@ def sweep() -> list[int]:
         return []
     events = list(Event.objects.filter(seq__gt=_swept_to).order_by("seq")[:2000])
     fresh = timezone.now() - timedelta(seconds=GRACE_S)
-    give_up = timezone.now() - timedelta(seconds=RETRY_FOR_S)
     republished = []
     settled = True  # so far every event is settled: _swept_to may move
     for event in events:
@@ -75,9 +75,12 @@ def sweep() -> list[int]:
             for group in Audience.parse(event.audience).groups()
             if _local_groups.get(group) and (event.seq, group) not in _received
         ]
-        if missing and event.created_at > give_up:
+        # Counted from the first publish that went through, not from the write: an outage longer
+        # than RETRY_FOR_S must not settle what it kept from being published at all.
+        if missing and now - _first_sent.get(event.seq, now) < RETRY_FOR_S:
             if not publish(event, groups=missing):
                 break  # the layer is down: this event and the ones after it wait for the next sweep
+            _first_sent.setdefault(event.seq, now)
             republished.append(event.seq)
             settled = False  # settled once it arrives
         if settled:
@@ -85,4 +88,6 @@ def sweep() -> list[int]:
     # A copy: the event loop's thread adds to _received while this runs on the ticks' thread.
     for key in [key for key, at in list(_received.items()) if now - at > FORGET_S]:
         del _received[key]
+    for seq in [seq for seq, at in list(_first_sent.items()) if seq <= _swept_to]:
+        del _first_sent[seq]
     return republished

@@ -166,3 +166,32 @@ async def test_the_sweep_publishes_again_until_the_event_arrives(world, monkeypa
         event = await receive(bob, timeout=10)
     assert lost == [chat.seq, chat.seq]
     assert (event["kind"], event["seq"]) == ("chat", chat.seq)
+
+
+def test_an_outage_longer_than_the_retry_window_still_publishes_what_it_held_back(world, monkeypatch):
+    """RETRY_FOR_S counts from the first publish that went through, not from when the event was written."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from coordination import delivery, groups
+    from coordination.models import Event
+
+    monkeypatch.setattr(
+        delivery, "_swept_to", Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 1
+    )
+    delivery.joined(groups.OPS)
+    try:
+        note = services.note_create(user=world.dana, category="other")
+        Event.objects.filter(seq=note.seq).update(created_at=timezone.now() - timedelta(minutes=10))  # a long outage
+        monkeypatch.setattr(delivery, "publish", lambda event, **kwargs: False)  # Redis still down
+        assert delivery.sweep() == []
+        sent = []
+        monkeypatch.setattr(delivery, "publish", lambda event, **kwargs: sent.append(event.seq) or True)  # back
+        assert delivery.sweep() == [note.seq]
+        assert delivery.sweep() == [note.seq]  # not received yet: again, until it arrives
+        delivery.received(note.seq, groups.OPS)
+        assert delivery.sweep() == []
+        assert delivery._swept_to >= note.seq
+    finally:
+        delivery.left(groups.OPS)
