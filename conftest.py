@@ -4,6 +4,8 @@ alice and bob walk in team Hamnen, charlie in team Centrum; dana is the duty off
 an association's activities; frida is the police partner; gustav holds no role at all.
 """
 
+import os
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Polygon
@@ -56,3 +58,35 @@ def fast_passwords(settings):
 @pytest.fixture
 def world(db) -> World:
     return World()
+
+
+# --- the test run's own channel layer ---------------------------------------------------------------
+
+# What the deployment configured (CHANNEL_PREFIX, or the one derived from its database), kept for the
+# test that proves the two never hear each other.
+DEPLOYMENT_CHANNEL_PREFIX: str | None = None
+
+
+def pytest_configure(config) -> None:
+    """Tests publish under a prefix of their own, never the deployment's CHANNEL_PREFIX.
+
+    Set here, before anything builds a channel layer, so a demo on the same Redis never sees a
+    test's events (and a test never sees the demo's). The browser tests' Daphne and worker
+    subprocesses are handed this same prefix (tests/browser/conftest.py). The pid keeps two runs
+    of one checkout apart too.
+    """
+    global DEPLOYMENT_CHANNEL_PREFIX
+    from channels.layers import channel_layers
+    from django.conf import settings
+
+    layer = settings.CHANNEL_LAYERS["default"]
+    DEPLOYMENT_CHANNEL_PREFIX = layer["CONFIG"]["prefix"]
+    test_prefix = f"narvaro-test-{os.getpid()}"
+    settings.CHANNEL_PREFIX = test_prefix
+    settings.CHANNEL_LAYERS = {"default": {**layer, "CONFIG": {**layer["CONFIG"], "prefix": test_prefix}}}
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def deployment_channel_prefix() -> str:
+    return DEPLOYMENT_CHANNEL_PREFIX

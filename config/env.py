@@ -1,5 +1,6 @@
 """Settings from the environment: small helpers that fail loudly on a bad value."""
 
+import hashlib
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -72,3 +73,14 @@ def database_from_url(url: str) -> dict:
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
     }
+
+
+def channel_prefix_for(database: dict) -> str:
+    """The channel-layer prefix of the deployment whose event log is `database` (a DATABASES entry).
+
+    Events are numbered by their database; two deployments on one Redis (pub/sub channels are not
+    separated by Redis database numbers) must never hear each other, so by default each database
+    gets its own prefix.
+    """
+    where = f"{database.get('HOST', '')}:{database.get('PORT', '')}/{database['NAME']}"
+    return "narvaro-" + hashlib.sha256(where.encode()).hexdigest()[:12]

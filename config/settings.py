@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import database_from_url, env_bool, env_int, env_list, env_str, load_dotenv
+from config.env import channel_prefix_for, database_from_url, env_bool, env_int, env_list, env_str, load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # scripts/services writes development defaults here; a real deployment sets its environment.
@@ -74,13 +74,17 @@ DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_narv
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# One prefix per event log (database) unless set: deployments sharing a Redis never hear each other.
+# Tests always use their own (conftest.py), whatever this says.
+CHANNEL_PREFIX = env_str("CHANNEL_PREFIX", "") or channel_prefix_for(DATABASES["default"])
 # Redis pub/sub: a group message is published once and each server process fans it out to its
 # own sockets in memory (the list layer pushed one copy per socket through Redis). A message the
-# layer loses is repaired from the event log by the consumers (docs/protocol.md).
+# layer loses is repaired from the event log by the consumers (docs/protocol.md). The subclass
+# only keeps a Redis outage from failing new sockets' handshakes (coordination/layer.py).
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "narvaro")},
+        "BACKEND": "coordination.layer.PubSubLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX},
     }
 }
 
@@ -120,7 +124,16 @@ COVERAGE_EVERY_S = env_int("COVERAGE_EVERY_S", 2)
 PRESENCE_EVERY_S = env_int("PRESENCE_EVERY_S", 3600)
 PURGE_EVERY_S = env_int("PURGE_EVERY_S", 86400)
 SWEEP_EVERY_S = env_int("SWEEP_EVERY_S", 2)
-for _name in ("FIELD_POSITION_TICK_S", "COVERAGE_EVERY_S", "PRESENCE_EVERY_S", "PURGE_EVERY_S", "SWEEP_EVERY_S"):
+# Also in every server process: close sockets whose token was revoked or person deactivated.
+ACCESS_CHECK_EVERY_S = env_int("ACCESS_CHECK_EVERY_S", 2)
+for _name in (
+    "FIELD_POSITION_TICK_S",
+    "COVERAGE_EVERY_S",
+    "PRESENCE_EVERY_S",
+    "PURGE_EVERY_S",
+    "SWEEP_EVERY_S",
+    "ACCESS_CHECK_EVERY_S",
+):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1 (seconds).")
 # Alarms (coordination/services/alerts.py): unacknowledged this long, an alarm escalates to level 1
@@ -209,10 +222,13 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# No query string reaches a log: on /track/ and /api/ they carry device tokens and positions
+# (config/accesslog.py also strips them from Daphne's own access log).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_queries": {"()": "config.accesslog.RedactQueries"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_queries"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 

@@ -21,8 +21,15 @@ def bearer_key(headers) -> str | None:
     return key.strip()
 
 
-def user_for_token(key: str):
-    """The active user of a valid, unrevoked token (and note its use), else None."""
+# Keys are 43 characters (secrets.token_urlsafe(32)); anything far longer or not printable ASCII is
+# no key, and must not reach the hash (a lone surrogate cannot even be encoded).
+MAX_KEY_LENGTH = 200
+
+
+def token_for_key(key) -> DeviceToken | None:
+    """The valid, unrevoked token of an active user with this key (its use noted), else None."""
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        return None
     token = (
         DeviceToken.objects.select_related("user")
         .filter(key_hash=DeviceToken.hash(key), revoked_at__isnull=True, user__is_active=True)
@@ -31,7 +38,13 @@ def user_for_token(key: str):
     if token is None:
         return None
     device_token_touch(token=token)
-    return token.user
+    return token
+
+
+def user_for_token(key: str):
+    """The active user of a valid, unrevoked token (and note its use), else None."""
+    token = token_for_key(key)
+    return None if token is None else token.user
 
 
 class TokenAuthMiddleware:
@@ -41,8 +54,10 @@ class TokenAuthMiddleware:
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        user = await database_sync_to_async(user_for_token)(bearer_key(scope["headers"]))
-        scope = dict(scope, user=user or AnonymousUser(), auth="token")
+        token = await database_sync_to_async(token_for_key)(bearer_key(scope["headers"]))
+        # token_id: coordination.revocation closes the socket when this token is revoked.
+        user, token_id = (token.user, token.pk) if token else (AnonymousUser(), None)
+        scope = dict(scope, user=user, auth="token", token_id=token_id)
         return await self.inner(scope, receive, send)
 
 

@@ -72,15 +72,22 @@ def layer_message(event: Event) -> dict:
     }
 
 
-def publish(event: Event) -> None:
-    """Send `event` to the groups of its audience. Never raises: the event log is the truth."""
+def publish(event: Event, *, groups: list[str] | None = None) -> bool:
+    """Send `event` to the groups of its audience (or to `groups`); False when the layer failed for one.
+
+    Never raises: the event log is the truth, and the delivery sweep publishes it again. Each
+    group's copy names its group, so a process can tell through which groups an event arrived.
+    """
     layer = get_channel_layer()
     message = layer_message(event)
-    for group in Audience.parse(event.audience).groups():
+    sent = True
+    for group in Audience.parse(event.audience).groups() if groups is None else groups:
         try:
-            async_to_sync(layer.group_send)(group, message)
-        except Exception:
-            log.exception("publish of event %s to %s failed", event.seq, group)
+            async_to_sync(layer.group_send)(group, {**message, "group": group})
+        except Exception as exc:  # noqa: BLE001 - Redis down: the sweep publishes it again
+            log.warning("publish of event %s to %s failed: %s", event.seq, group, type(exc).__qualname__)
+            sent = False
+    return sent
 
 
 def written_once(*, author, client_id: str | None, write: Callable[[], Event]) -> Event:

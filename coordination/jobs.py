@@ -19,7 +19,6 @@ import enum
 import logging
 import math
 import sys
-import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +27,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connections
 
-from coordination import delivery, services
+from coordination import delivery, revocation, services
+from coordination.logsafe import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,13 @@ JOBS: tuple[Job, ...] = (
         lambda: delivery.sweep(),
         "republish events this process's sockets should have had and the layer lost",
     ),
+    Job(
+        "access_check",
+        Scope.PROCESS,
+        "ACCESS_CHECK_EVERY_S",
+        lambda: revocation.check(),
+        "close this process's sockets whose token was revoked, person deactivated or session ended",
+    ),
 )
 
 
@@ -122,8 +129,7 @@ def run_job(job: Job) -> bool:
     try:
         job.run()
     except Exception as exc:  # noqa: BLE001 - logged; one failing job must not stop the others
-        where = "".join(traceback.format_tb(exc.__traceback__))
-        log.error("job %s failed: %s\n%s", job.name, type(exc).__qualname__, where)
+        log_failure(log, f"job {job.name} failed", exc)
         return False
     return True
 

@@ -20,6 +20,7 @@ from django.conf import settings
 
 from coordination import services
 from coordination.errors import NotSaved
+from coordination.logsafe import log_failure
 from coordination.services import PositionIn, PositionOut
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,8 @@ class PositionStream:
         try:
             record = database_sync_to_async(services.positions_record, thread_sensitive=False, executor=FLUSH_THREAD)
             results = await record(reports=[r for r, _ in batch])
-        except Exception:
-            log.exception("position batch of %d failed", len(batch))
+        except Exception as exc:  # noqa: BLE001 - every device gets its answer; the log carries no position
+            log_failure(log, f"position batch of {len(batch)} failed", exc)
             results = [
                 PositionOut(client_id=r.client_id, error=NotSaved("Positionen kunde inte sparas; skicka igen."))
                 for r, _ in batch

@@ -1,6 +1,7 @@
 """Validation shared by the service functions: each raises Invalid naming the field."""
 
 import math
+import re
 from datetime import datetime, timedelta
 
 from django.contrib.gis.geos import Point
@@ -14,6 +15,16 @@ from coordination.screening import screen_text
 MAX_CLOCK_SKEW = timedelta(minutes=2)
 # A queued position may arrive long after it was taken (a phone offline in a cellar), but not days.
 MAX_POSITION_AGE = timedelta(hours=12)
+# The largest id PostgreSQL's bigint holds: a larger one is no row, and must not reach the database.
+MAX_ID = 2**63 - 1
+# C0 control characters other than tab, line feed and carriage return, DEL, and lone surrogates:
+# PostgreSQL refuses NUL and surrogates in text (a traceback, not an answer), the rest is never
+# something a person typed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _has_control(value: str, *, allow_line_breaks: bool) -> bool:
+    return bool(_CONTROL.search(value)) or (not allow_line_breaks and ("\n" in value or "\r" in value))
 
 
 def number(value, field: str) -> float:
@@ -77,6 +88,8 @@ def clean_text(
         value = ""
     if not isinstance(value, str):
         raise Invalid(_("%(field)s måste vara text.") % {"field": field}, field=field)
+    if _has_control(value, allow_line_breaks=True):
+        raise Invalid(_("%(field)s innehåller otillåtna kontrolltecken.") % {"field": field}, field=field)
     value = value.strip()
     if required and not value:
         raise Invalid(_("%(field)s får inte vara tom.") % {"field": field}, field=field)
@@ -91,7 +104,7 @@ def clean_client_id(value) -> str | None:
     """A client-generated id (a UUID), or None when the caller sent none."""
     if value is None:
         return None
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
+    if not isinstance(value, str) or not 1 <= len(value) <= 64 or _has_control(value, allow_line_breaks=False):
         raise Invalid(_("id måste vara en text på 1–64 tecken (ett UUID)."), field="id")
     return value
 
@@ -109,8 +122,8 @@ def clean_recorded_at(value, *, now: datetime) -> datetime:
 
 
 def clean_id(value, *, field: str, message: str) -> int:
-    """An object id: a JSON integer (not true, not 2.0, not "2"); `message` explains what is wanted."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """An object id: a JSON integer 0..MAX_ID (not true, not 2.0, not "2"); `message` explains what is wanted."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
         raise Invalid(message, field=field)
     return value
 

@@ -11,6 +11,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from coordination.errors import ServiceError
+from coordination.logsafe import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             response["Retry-After"] = str(int(exc.wait) + 1)
         return response
     # A bug: log it with its traceback, but an API client still gets JSON and no traceback.
-    log.exception("API request failed", exc_info=exc)
+    log_failure(log, "API request failed", exc)  # the type and where; its message may quote a row
     return Response(error_body("server_error", _("Något gick fel på servern; försök igen.")), 500)
 
 

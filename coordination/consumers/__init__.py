@@ -45,6 +45,7 @@ class FieldConsumer(BaseConsumer):
             lon=frame.get("lon"),
             accuracy=frame.get("accuracy"),
             recorded_at=frame.get("recorded_at"),
+            credentials=self.credentials,  # checked for the whole batch: a revoked token stores nothing more
         )
         if settings.POSITION_PIPELINE == "naive":
             # The bench's peer: one transaction and one group send per position.
@@ -80,6 +81,9 @@ class OpsConsumer(BaseConsumer):
 
 class PublicConsumer(BaseConsumer):
     """/ws/public/: anyone. Public activities and adults per area, nothing else."""
+
+    # It carries what anyone may see: signing out elsewhere takes nothing away from it.
+    revocable = False
 
     def may_connect(self, viewer: access.Viewer) -> bool:
         return True

@@ -14,11 +14,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from coordination import access, delivery, selectors
+from coordination import access, delivery, revocation, selectors
 from coordination.errors import Invalid, NotSaved, RateLimited, ServiceError, TooLarge
 from coordination.events import event_frame
 from coordination.inbound import FRAMES, Frame, Socket
 from coordination.kinds import KINDS, Own
+from coordination.logsafe import log_failure
 from coordination.validation import clean_id
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,13 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 # Live events waiting for the client's hello; past this the client must reload the snapshot.
 MAX_PENDING_BEFORE_HELLO = 1000
+# While the channel layer (Redis) is down a socket cannot join its groups: it works from the event
+# log (hello, replay, writes) and tries again this often, then catches up from the log.
+LAYER_RETRY_S = 1.0
+
+
+class SignedOut(Exception):
+    """The socket's token was revoked, its person deactivated or its session ended."""
 
 
 def _frame(**fields) -> str:
@@ -56,6 +64,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
     # The frames this socket stores through a service (coordination.inbound); hello is the base's.
     socket: Socket | None = None
+    # Closed when the access it was opened with is taken away (coordination.revocation).
+    revocable = True
 
     def may_connect(self, viewer: access.Viewer) -> bool:
         raise NotImplementedError
@@ -84,11 +94,16 @@ class BaseConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.viewer = await self.load_viewer(user)
+        self.signed_out = False
         if not self.may_connect(self.viewer):
-            # Refused before accept(): the handshake fails and nothing is sent to this socket.
+            # Accepted, then closed with the reason: a refused handshake reaches a browser as a bare
+            # network failure (no code), which it would retry forever. Nothing else is sent.
+            self.signed_out = True
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED if self.viewer.user_id is None else CLOSE_FORBIDDEN)
             return
         self.user = user
+        self.credentials = revocation.Credentials.of(self.scope) if self.revocable else None
         self.bucket = TokenBucket(settings.WS_MAX_FRAMES_PER_SECOND)
         self.joined: set[str] = set()
         self.head: int | None = None  # None until hello: live events wait in `pending`
@@ -97,28 +112,83 @@ class BaseConsumer(AsyncWebsocketConsumer):
         self.known: dict[str, int] = {}  # per audience: the newest seq accounted for
         self.lock = asyncio.Lock()  # forwarding and replay never interleave
         self.tasks: set[asyncio.Task] = set()
-        await self._join(self.groups_for(self.viewer))
+        self.rejoining: asyncio.Task | None = None
+        await self._join_or_retry(self.groups_for(self.viewer))
         await self.accept()
+        if self.credentials is not None:
+            revocation.opened(self)
 
     async def disconnect(self, code) -> None:
-        for group in getattr(self, "joined", ()):
-            await self.channel_layer.group_discard(group, self.channel_name)
-            delivery.left(group)
+        if getattr(self, "credentials", None) is not None:
+            revocation.closed(self)
         for task in getattr(self, "tasks", ()):
             task.cancel()
+        for group in getattr(self, "joined", ()):
+            delivery.left(group)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception as exc:  # noqa: BLE001 - the layer is down: nothing to leave there
+                log.warning("leaving %s failed: %s", group, type(exc).__qualname__)
+        self.joined = set()
+
+    async def close_signed_out(self) -> None:
+        """Close with 4401 because the access this socket was opened with is gone (coordination.revocation)."""
+        if not self.signed_out:
+            self.signed_out = True
+            await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def _join(self, wanted: list[str]) -> None:
-        for group in set(wanted) - self.joined:
+        """Join and leave groups until this socket is in exactly `wanted`; raises when the layer fails."""
+        wanted = set(wanted)
+        for group in sorted(wanted - self.joined):
             await self.channel_layer.group_add(group, self.channel_name)
+            self.joined.add(group)
             delivery.joined(group)
-        for group in self.joined - set(wanted):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in sorted(self.joined - wanted):
+            self.joined.discard(group)
             delivery.left(group)
-        self.joined = set(wanted)
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _join_or_retry(self, wanted: list[str]) -> None:
+        """_join; when the channel layer is down, go on from the event log and retry in the background."""
+        try:
+            await self._join(wanted)
+        except Exception as exc:  # noqa: BLE001 - any layer failure; the event log still holds everything
+            log.warning("channel layer unavailable (%s); retrying every %g s", type(exc).__qualname__, LAYER_RETRY_S)
+            if self.rejoining is None or self.rejoining.done():
+                self.rejoining = asyncio.create_task(self._rejoin())
+                self.tasks.add(self.rejoining)
+                self.rejoining.add_done_callback(self.tasks.discard)
+
+    async def _rejoin(self) -> None:
+        """Retry joining this socket's groups; once in, send from the log what the layer could not deliver."""
+        while True:
+            await asyncio.sleep(LAYER_RETRY_S)
+            async with self.lock:
+                try:
+                    await self._join(self.groups_for(self.viewer))
+                except Exception:  # noqa: BLE001 - still down; try again
+                    continue
+                if self.head is not None:
+                    await self._catch_up()
+                return
+
+    async def _catch_up(self) -> None:
+        """Send every event after `head` this socket may see and has not sent (held: self.lock)."""
+        replay = await database_sync_to_async(selectors.events_after)(viewer=self.viewer, after=self.head)
+        if replay.resync:
+            self.head, self.known = replay.head, {}
+            await self.send(text_data=_frame(type="resync", seq=replay.head))
+            return
+        for event in replay.events:
+            if event.seq > self.known.get(event.audience, self.head):
+                await self._deliver(audience=event.audience, seq=event.seq, kind=event.kind, frame=event_frame(event))
 
     # --- inbound frames ---------------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
+        if self.signed_out:
+            return  # closing: nothing more is read, answered or stored
         raw = text_data if text_data is not None else bytes_data
         frame_id = None
         try:
@@ -147,8 +217,10 @@ class BaseConsumer(AsyncWebsocketConsumer):
             await handler(frame)
         except ServiceError as error:
             await self.send_error(frame_id, error)
-        except Exception:
-            log.exception("frame failed")
+        except SignedOut:
+            await self.close_signed_out()
+        except Exception as exc:  # noqa: BLE001 - answered; the log names the failure, never the frame
+            log_failure(log, "frame failed", exc)
             await self.send_error(frame_id, NotSaved(_("Kunde inte sparas; försök igen.")))
 
     async def send_error(self, frame_id, error: ServiceError) -> None:
@@ -171,7 +243,14 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
     async def write(self, frame: dict, inbound: Frame) -> None:
         """Store the frame through its service in the database thread; ack with the stored event's seq."""
-        call = functools.partial(inbound.service, user=self.user, client_id=frame["id"], **inbound.kwargs(frame))
+        service = functools.partial(inbound.service, user=self.user, client_id=frame["id"], **inbound.kwargs(frame))
+
+        def call():
+            # Checked in the writer's thread, right before the write: a revoked token stores nothing more.
+            if not revocation.still_valid(self.credentials):
+                raise SignedOut
+            return service()
+
         event = await database_sync_to_async(call)()
         await self.send_ack(frame["id"], event.seq)
         if inbound.rejoin:
@@ -201,7 +280,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
     async def narvaro_event(self, message: dict) -> None:
         """A published event from the channel layer (type narvaro.event)."""
-        delivery.received(message["seq"])
+        delivery.received(message["seq"], message.get("group"))
         async with self.lock:
             if self.head is None:
                 if len(self.pending) >= MAX_PENDING_BEFORE_HELLO:
@@ -240,4 +319,4 @@ class BaseConsumer(AsyncWebsocketConsumer):
     async def refresh_viewer(self) -> None:
         """Re-read roles and shifts (a team's shift started or ended) and rejoin the right groups."""
         self.viewer = await self.load_viewer(self.user)
-        await self._join(self.groups_for(self.viewer))
+        await self._join_or_retry(self.groups_for(self.viewer))

@@ -191,7 +191,7 @@ def live_snapshot(*, viewer: access.Viewer) -> dict:
             positions = team_latest_positions() if ops else published_field_positions(head=seq)
             features += team_features(positions=positions) + note_features(now=now) + alert_features(now=now)
         elif viewer.user_id is not None:
-            # Off shift a field member still follows the alarms they raised (audience user.<id>).
+            # Off shift a field member still follows the alarms they raised (kinds.Own.AUTHOR).
             features += alert_features(now=now, author_id=viewer.user_id)
     return {"type": "FeatureCollection", "seq": seq, "features": features}
 

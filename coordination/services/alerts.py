@@ -1,9 +1,9 @@
 """Alarms (calls for help): raised by any field member, acknowledged and resolved by duty, escalated
 when nobody acknowledges them.
 
-Every step is one Event to staff plus a copy to the raiser (audience user.<id>), so the phone that
-raised an alarm follows it raised → acknowledged (by whom) → resolved even off shift, and one
-audit-log row. coordination.jobs runs alerts_escalate once per deployment.
+Every step is one Event to staff, which its raiser hears as their own (kinds.Own.AUTHOR), so the
+phone that raised an alarm follows it raised → acknowledged (by whom) → resolved even off shift; and
+one audit-log row. coordination.jobs runs alerts_escalate once per deployment.
 """
 
 import logging

@@ -4,20 +4,31 @@ The per-process buffer that gathers the batches is coordination.stream; the read
 share are coordination.selectors.team_latest_positions and published_field_positions.
 """
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordination import kinds
 from coordination.audience import OPS
-from coordination.errors import Forbidden, Invalid, ServiceError
+from coordination.errors import Forbidden, Invalid, NotSaved, ServiceError
 from coordination.events import event_append
 from coordination.models import Role, Shift, Team
+from coordination.revocation import Credentials, revoked
 from coordination.selectors import team_latest_positions
-from coordination.validation import MAX_CLOCK_SKEW, clean_client_id, clean_recorded_at, lat_lon, number
+from coordination.validation import (
+    MAX_CLOCK_SKEW,
+    MAX_POSITION_AGE,
+    clean_client_id,
+    clean_recorded_at,
+    lat_lon,
+    number,
+)
+
+log = logging.getLogger(__name__)
 
 __all__ = ["PositionIn", "PositionOut", "position_record", "positions_record"]
 
@@ -32,6 +43,9 @@ class PositionIn:
     lon: object
     accuracy: object = None
     recorded_at: object = None
+    # What the sending socket signed in with: a report from a revoked token or ended session is
+    # refused even before the socket is closed (coordination.revocation). None: checked by the caller.
+    credentials: Credentials | None = None
 
 
 @dataclass(frozen=True)
@@ -77,17 +91,31 @@ def _outside_shift() -> Forbidden:
     return Forbidden(_("Positioner delas bara under ett pågående pass."))
 
 
-def _shifts_of(user_ids: set[int]) -> dict[int, Shift]:
-    """The active shift of each sender's team (two queries for the whole batch)."""
+def _signed_out() -> Forbidden:
+    return Forbidden(_("Inloggningen gäller inte längre; logga in igen."))
+
+
+def _not_saved() -> NotSaved:
+    return NotSaved(_("Positionen kunde inte sparas; skicka igen."))
+
+
+def _teams_of(user_ids: set[int]) -> dict[int, list[int]]:
+    """The users of each team among `user_ids`' teams; only field members report (access.may_report)."""
     users_of_team: dict[int, list[int]] = {}
-    # Only field members report (access.may_report): a team member without the role is never tracked.
     memberships = (
-        Team.members.through.objects.filter(user_id__in=user_ids, user__memberships__role=Role.FIELD)
+        Team.members.through.objects.filter(
+            user_id__in=user_ids, user__is_active=True, user__memberships__role=Role.FIELD
+        )
         .values_list("team_id", "user_id")
         .distinct()
     )
     for team_id, user_id in memberships:
         users_of_team.setdefault(team_id, []).append(user_id)
+    return users_of_team
+
+
+def _shifts_of(users_of_team: dict[int, list[int]]) -> dict[int, Shift]:
+    """The active shift of each sender's team (one query for the whole batch)."""
     shift_of: dict[int, Shift] = {}
     shifts = Shift.objects.filter(ended_at__isnull=True, team_id__in=users_of_team).select_related("team")
     for shift in shifts.order_by("started_at"):
@@ -96,12 +124,34 @@ def _shifts_of(user_ids: set[int]) -> dict[int, Shift]:
     return shift_of
 
 
+def _ended_shifts_of(users_of_team: dict[int, list[int]], *, now: datetime) -> dict[int, list[Shift]]:
+    """Each sender's team's shifts that ended within MAX_POSITION_AGE: where a late position may belong."""
+    ended_of: dict[int, list[Shift]] = {}
+    shifts = Shift.objects.filter(
+        team_id__in=users_of_team, ended_at__isnull=False, ended_at__gte=now - MAX_POSITION_AGE
+    ).select_related("team")
+    for shift in shifts:
+        for user_id in users_of_team[shift.team_id]:
+            ended_of.setdefault(user_id, []).append(shift)
+    return ended_of
+
+
+def _covers(shift: Shift, recorded_at: datetime) -> bool:
+    """Whether `shift` was out when a position was recorded (a device clock may run a little ahead)."""
+    if recorded_at < shift.started_at - MAX_CLOCK_SKEW:
+        return False
+    return shift.ended_at is None or recorded_at <= shift.ended_at
+
+
 def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
     """Store a batch of positions in one transaction and one coalesced `positions` event.
 
-    Each report is checked on its own (range, clock, an active shift of the sender's team); refused
-    ones get an error and are stored nowhere. A repeated (user, client_id) answers with the seq it
-    was stored under. The event carries the latest position of each team that moved.
+    Each report is checked on its own (range, clock, a shift of the sender's team that covers its
+    time); refused ones get an error and are stored nowhere. A position recorded during a shift that
+    has ended since (a tracker's offline buffer) is stored on that shift but moves nobody on the map.
+    A repeated (user, client_id) answers with the seq it was stored under. The event carries the
+    latest position of each team that moved. When the batch cannot be written, each report is
+    written on its own, so one bad report costs only its own answer.
     """
     now = timezone.now()
     results: dict[int, PositionOut] = {}
@@ -110,18 +160,44 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
         try:
             valid.append(_clean(index, report, now=now))
         except ServiceError as error:
-            results[index] = PositionOut(client_id=str(report.client_id), error=error)
-    shift_of = _shifts_of({row.user_id for row in valid})
+            results[index] = PositionOut(client_id=str(report.client_id)[:64], error=error)
+    gone = revoked({reports[row.index].credentials for row in valid} - {None})
+    if gone:
+        for row in [row for row in valid if reports[row.index].credentials in gone]:
+            results[row.index] = PositionOut(client_id=row.client_id, error=_signed_out())
+        valid = [row for row in valid if reports[row.index].credentials not in gone]
+    users_of_team = _teams_of({row.user_id for row in valid}) if valid else {}
+    shift_of = _shifts_of(users_of_team)
+    ended_of: dict[int, list[Shift]] | None = None
     rows = []
     for row in valid:
         shift = shift_of.get(row.user_id)
-        if shift is None or row.recorded_at < shift.started_at - MAX_CLOCK_SKEW:
+        if shift is None or not _covers(shift, row.recorded_at):
+            if ended_of is None:
+                ended_of = _ended_shifts_of(users_of_team, now=now)
+            shift = next((s for s in ended_of.get(row.user_id, ()) if _covers(s, row.recorded_at)), None)
+        if shift is None:
             results[row.index] = PositionOut(client_id=row.client_id, error=_outside_shift())  # privacy
         else:
             rows.append(replace(row, shift=shift))
     if rows:
-        results.update(_store(rows, now=now))
+        results.update(_store_isolated(rows, now=now))
     return [results[i] for i in range(len(reports))]
+
+
+def _store_isolated(rows: list[_Clean], *, now: datetime) -> dict[int, PositionOut]:
+    """_store the batch; if the statement fails, store each row alone so only a bad row fails."""
+    try:
+        return _store(rows, now=now)
+    except DatabaseError as error:
+        if len(rows) == 1:
+            log.error("position not saved: %s", type(error).__qualname__)
+            return {rows[0].index: PositionOut(client_id=rows[0].client_id, error=_not_saved())}
+        log.error("position batch of %d failed (%s); storing one by one", len(rows), type(error).__qualname__)
+    results = {}
+    for row in rows:
+        results.update(_store_isolated([row], now=now))
+    return results
 
 
 def _store(rows: list[_Clean], *, now: datetime) -> dict[int, PositionOut]:
@@ -130,18 +206,24 @@ def _store(rows: list[_Clean], *, now: datetime) -> dict[int, PositionOut]:
     with transaction.atomic():
         # Shifts read above may have ended since; FOR KEY SHARE waits for a shift_end in flight
         # and keeps one from ending these shifts until this batch commits.
-        active = _lock_active_shifts({row.shift.pk for row in rows})
-        for row in rows:
+        live = [row for row in rows if row.shift.ended_at is None]
+        active = _lock_active_shifts({row.shift.pk for row in live}) if live else set()
+        for row in live:
             if row.shift.pk not in active:
                 results[row.index] = PositionOut(client_id=row.client_id, error=_outside_shift())
-        rows = [row for row in rows if row.shift.pk in active]
-        seqs, inserted = _insert_positions(rows, received_at=now) if rows else ({}, set())
-        for row in rows:
+        live = [row for row in live if row.shift.pk in active]
+        # Late positions of an ended shift are kept for the record (presence, the track), never shown live.
+        late = [row for row in rows if row.shift.ended_at is not None]
+        seqs, inserted = _insert_positions(live, received_at=now) if live else ({}, set())
+        if late:
+            late_seqs, _late_inserted = _insert_positions(late, received_at=now, latest=False)
+            seqs |= late_seqs
+        for row in [*live, *late]:
             results[row.index] = PositionOut(client_id=row.client_id, seq=seqs[row.key])
         # A retry moves nobody; a late queued position must not move the team back on the map:
         # each moved team's newest position comes from the stored latest positions of its members.
-        moved = {row.shift.pk for row in rows if row.key in inserted}
-        teams = list(team_latest_positions(shift_ids=moved).values())
+        moved = {row.shift.pk for row in live if row.key in inserted}
+        teams = list(team_latest_positions(shift_ids=moved).values()) if moved else []
         if teams:
             # Every flush reaches the duty map; field devices get the slower field tick instead
             # (field_positions_refresh): sending every flush to every device grows with devices².
@@ -187,8 +269,13 @@ SEQS_OF = """
 """
 
 
-def _insert_positions(rows: list[_Clean], *, received_at) -> tuple[dict[tuple[int, str], int], set[tuple[int, str]]]:
-    """Bulk insert in one statement; return the seq of each (user, client_id), old or new, and the new ones."""
+def _insert_positions(
+    rows: list[_Clean], *, received_at, latest: bool = True
+) -> tuple[dict[tuple[int, str], int], set[tuple[int, str]]]:
+    """Bulk insert in one statement; return the seq of each (user, client_id), old or new, and the new ones.
+
+    `latest`: also make each sender's newest row their LatestPosition (not for an ended shift's).
+    """
     shifts = [row.shift.pk for row in rows]
     users = [row.user_id for row in rows]
     where = [[row.lon for row in rows], [row.lat for row in rows], [row.accuracy for row in rows]]
@@ -197,7 +284,8 @@ def _insert_positions(rows: list[_Clean], *, received_at) -> tuple[dict[tuple[in
     with connection.cursor() as cursor:
         cursor.execute(INSERT_REPORTS, [received_at, shifts, users, *where, times, client_ids])
         inserted = set(cursor.fetchall())
-        cursor.execute(UPSERT_LATEST, [shifts, users, *where, times])
+        if latest:
+            cursor.execute(UPSERT_LATEST, [shifts, users, *where, times])
         cursor.execute(SEQS_OF, [users, client_ids])
         return {(user_id, client_id): seq for user_id, client_id, seq in cursor.fetchall()}, inserted
 

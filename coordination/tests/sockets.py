@@ -58,20 +58,42 @@ async def process_jobs():
 
 
 async def refused(path: str, user=None, *, headers=None) -> int | None:
-    """Try to connect; return the close code when refused, fail when accepted.
+    """Try to connect; return the close code the socket was closed with, fail when it stays open.
 
-    Without a user it comes like a browser without a session: with an allowed Origin.
+    A refused socket is accepted and closed at once with 4401 or 4403 (docs/protocol.md), and
+    nothing else is sent. Without a user it comes like a browser without a session: with an
+    allowed Origin.
     """
     headers = list(headers if headers is not None else [(b"origin", b"http://127.0.0.1")])
     if user is not None:
         headers.append((b"authorization", f"Bearer {await token_for(user)}".encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)
     try:
-        connected, code = await communicator.connect(timeout=5)
-        assert not connected, f"{path} accepted {user}"
-        return code
+        connected, _code = await communicator.connect(timeout=5)
+        assert connected, f"{path}: the handshake itself was refused"
+        return await closed_with(communicator)
     finally:
         await communicator.disconnect()
+
+
+async def handshake_refused(path: str, *, headers) -> bool:
+    """Whether the handshake itself is refused (another site's Origin), before any consumer runs."""
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    try:
+        connected, _code = await communicator.connect(timeout=5)
+        return not connected
+    finally:
+        await communicator.disconnect()
+
+
+async def closed_with(communicator, timeout: float = 3, *, skip_events: bool = False) -> int:
+    """The close code of the next output, which must be a close: no frame before it (events aside if told)."""
+    while True:
+        output = await communicator.receive_output(timeout=timeout)
+        if skip_events and output["type"] == "websocket.send" and orjson.loads(output["text"])["type"] == "event":
+            continue
+        assert output["type"] == "websocket.close", output
+        return output.get("code")
 
 
 async def send(communicator, frame: dict) -> None:

@@ -21,6 +21,7 @@ from coordination.models import (
     Team,
 )
 from coordination.tests.sockets import (
+    handshake_refused,
     new_id,
     nothing_more,
     process_jobs,
@@ -56,7 +57,7 @@ def now_iso() -> str:
 # --- who may connect -----------------------------------------------------------------------------
 
 
-async def test_the_field_socket_refuses_anonymous_before_accept(world):
+async def test_the_field_socket_refuses_anonymous_with_a_close_code_the_browser_sees(world):
     assert await refused("/ws/field/") == 4401
 
 
@@ -65,7 +66,7 @@ async def test_the_field_socket_refuses_people_without_the_field_role(world, per
     assert await refused("/ws/field/", getattr(world, person)) == 4403
 
 
-async def test_the_ops_socket_refuses_anonymous_before_accept(world):
+async def test_the_ops_socket_refuses_anonymous_with_a_close_code_the_browser_sees(world):
     assert await refused("/ws/ops/") == 4401
 
 
@@ -86,7 +87,7 @@ async def test_a_revoked_token_is_anonymous(world):
 
 
 async def test_a_cookie_socket_from_another_site_is_refused(world):
-    assert await refused("/ws/public/", headers=[(b"origin", b"https://evil.example")]) is not None
+    assert await handshake_refused("/ws/public/", headers=[(b"origin", b"https://evil.example")])
 
 
 async def test_the_public_socket_accepts_anyone_with_an_allowed_origin(world):
@@ -389,6 +390,12 @@ async def test_a_field_socket_starts_seeing_staff_events_when_its_team_goes_out(
             "recorded_at",
         ),
         ('{"type": "hello", "last_seq": "zero"}', "invalid", "last_seq"),
+        # NUL bytes and other control characters are refused by the cleaners, not by PostgreSQL (issue 12, item 6).
+        ('{"type": "note", "id": "x", "category": "other", "text": "a\\u0000b"}', "invalid", "text"),
+        ('{"type": "chat", "id": "x", "channel": "everyone", "text": "hej\\u0000"}', "invalid", "text"),
+        ('{"type": "alert", "id": "x", "text": "\\u0000"}', "invalid", "text"),
+        ('{"type": "note", "id": "x\\u0000", "category": "other"}', "invalid", "id"),
+        ('{"type": "checkin", "id": "x", "place": 100000000000000000000}', "invalid", "place"),
     ],
 )
 async def test_bad_frames_get_an_error_naming_the_field_and_write_nothing(world, raw, code, field):
@@ -493,6 +500,41 @@ async def test_500_positions_from_20_sockets_become_500_rows_500_acks_and_few_fr
     assert 1 <= len(frames) < 50  # coalesced: a handful of flushes, not one frame per position
     assert len(latest) == 4
     assert all(team["lat"] == round(58.27 + 24 * 1e-4, 6) for team in latest.values())
+
+
+async def test_one_devices_poisoned_positions_cost_the_others_nothing(world):
+    """Issue 12, item 5: 20 positions with a NUL byte in the id among 111 from 8 devices, batched together."""
+
+    @database_sync_to_async
+    def eight_people_out():
+        team = Team.objects.create(name="Lag", organization=world.municipality, short="LG")
+        people = [world.person(f"walker{p}", "field", world.municipality, team=team) for p in range(8)]
+        services.shift_start(user=people[0], client_id=new_id())
+        return people
+
+    people = await eight_people_out()
+    start = timezone.now() - timedelta(seconds=60)
+    contexts = [socket("/ws/field/", person) for person in people]
+    sockets = [await ctx.__aenter__() for ctx in contexts]
+    try:
+        for i in range(20):
+            at = (start + timedelta(seconds=i)).isoformat()
+            for n, sock in enumerate(sockets):
+                if n < 7 and i < 13:  # 7 innocent devices, 13 positions each: 91
+                    frame = {"type": "position", "id": f"{n}-{i}", "lat": 58.27, "lon": 11.43, "recorded_at": at}
+                    await send(sock, frame)
+            # the eighth device: 20 positions with a NUL byte in the id, interleaved in the same flushes
+            await send(
+                sockets[7], {"type": "position", "id": f"7\x00{i}", "lat": 58.27, "lon": 11.43, "recorded_at": at}
+            )
+        answers = {n: [await receive(sock, timeout=10) for _ in range(13)] for n, sock in enumerate(sockets[:7])}
+        poisoned = [await receive(sockets[7], timeout=10) for _ in range(20)]
+    finally:
+        for ctx in contexts:
+            await ctx.__aexit__(None, None, None)
+    assert all(frame["type"] == "ack" for frames in answers.values() for frame in frames)
+    assert {(frame["code"], frame.get("field")) for frame in poisoned} == {("invalid", "id")}
+    assert await count(PositionReport) == 7 * 13
 
 
 async def test_the_naive_pipeline_writes_and_sends_one_frame_per_position(world, settings):

@@ -129,7 +129,7 @@ def test_a_write_registers_its_publish_for_after_commit_only(world, django_captu
         groups.OPS, send_sentinel(groups.OPS), ("receive", 1), callbacks[0], ("receive", 1)
     )
     assert before_commit == [{"type": "test.sentinel"}]
-    assert after_commit == [layer_message(event)]
+    assert after_commit == [{**layer_message(event), "group": groups.OPS}]
 
 
 def test_a_rolled_back_write_registers_nothing(world, django_capture_on_commit_callbacks):
@@ -182,6 +182,7 @@ def test_a_committed_write_delivers_the_exact_layer_message(world):
         "kind": "note",
         "audience": "staff",
         "frame": event_frame(event),
+        "group": groups.OPS,  # each group's copy names it: the sweep tells which groups delivered
     }
     stored = Event.objects.get(seq=event.seq)
     assert orjson.loads(message["frame"]) == note_frame(stored)

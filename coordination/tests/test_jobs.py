@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from coordination import delivery, jobs, services, worker
+from coordination import delivery, jobs, revocation, services, worker
 from coordination.models import Event, PositionReport, PresenceDay
 from coordination.tests.sockets import new_id, send, socket
 
@@ -43,6 +43,7 @@ class Calls:
             ("presence", services, "presence_finished_days"),
             ("purge", services, "positions_purge"),
             ("sweep", delivery, "sweep"),
+            ("access_check", revocation, "check"),
         ]:
             monkeypatch.setattr(target, attr, self.recorder(name))
 
@@ -79,6 +80,7 @@ def test_the_job_table_says_what_runs_where():
         "purge": jobs.Scope.DEPLOYMENT,
         "escalate": jobs.Scope.DEPLOYMENT,
         "sweep": jobs.Scope.PROCESS,
+        "access_check": jobs.Scope.PROCESS,
     }
     assert len({job.name for job in jobs.JOBS}) == len(jobs.JOBS)
 
@@ -101,6 +103,7 @@ def test_every_period_is_a_setting(settings):
         "purge": "PURGE_EVERY_S",
         "escalate": "ALERT_ESCALATE_EVERY_S",
         "sweep": "SWEEP_EVERY_S",
+        "access_check": "ACCESS_CHECK_EVERY_S",
     }
     assert {job.name: job.period() for job in jobs.JOBS}["purge"] == 600
 
@@ -259,7 +262,7 @@ async def test_the_process_jobs_run_the_sweep_once_per_event_loop(monkeypatch):
     try:
         jobs.process_jobs_start()  # config/asgi.py's call, inside a running loop (uvicorn's case)
         assert jobs.process_jobs_run() is first
-        assert await eventually(lambda: calls.ran() == {"sweep"}, timeout=2)
+        assert await eventually(lambda: calls.ran() == {"sweep", "access_check"}, timeout=2)
     finally:
         first.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -379,3 +379,114 @@ def test_purge_also_deletes_the_position_events_older_than_the_retention(world, 
         ("positions", new_event.seq),
         ("note", Event.objects.get(kind="note").seq),
     ]
+
+
+# --- one device's bad reports never cost the others (issue 12, item 5) ------------------------------
+
+
+def test_nul_bytes_in_some_ids_refuse_only_those_reports(world, now):
+    """20 positions with a NUL byte in the id among 112 from 8 devices: only those 20 are refused."""
+    devices = [world.alice, world.bob, world.charlie]
+    out_on_shift(world.harbour_team, world.alice)
+    out_on_shift(world.centre_team, world.charlie)
+    reports = [
+        PositionIn(devices[i % 3].pk, f"ok-{i}", 58.27 + i / 10_000, 11.44, 5, iso(now - timedelta(seconds=i)))
+        for i in range(92)
+    ]
+    reports += [PositionIn(world.bob.pk, f"bad\x00{i}", 58.27, 11.44, 5, iso(now)) for i in range(20)]
+
+    results = services.positions_record(reports=reports)
+
+    assert [r.seq is not None for r in results[:92]] == [True] * 92
+    assert {(r.error.code, r.error.field) for r in results[92:]} == {("invalid", "id")}
+    assert PositionReport.objects.count() == 92
+
+
+def test_a_batch_the_database_refuses_is_stored_one_by_one(world, now, monkeypatch):
+    """Whatever makes a statement fail, only the report that causes it is not saved."""
+    from django.db import DataError
+
+    from coordination.services import positions
+
+    insert = positions._insert_positions
+
+    def fails_on_poison(rows, **kwargs):
+        if any(row.client_id == "poison" for row in rows):
+            raise DataError("refused")
+        return insert(rows, **kwargs)
+
+    monkeypatch.setattr(positions, "_insert_positions", fails_on_poison)
+    out_on_shift(world.harbour_team, world.alice)
+    reports = [PositionIn(world.alice.pk, cid, 58.27, 11.44, 5, iso(now)) for cid in ("a", "poison", "b")]
+
+    results = services.positions_record(reports=reports)
+
+    assert [r.error.code if r.error else "ok" for r in results] == ["ok", "not_saved", "ok"]
+    assert sorted(PositionReport.objects.values_list("client_id", flat=True)) == ["a", "b"]
+
+
+# --- late positions of an ended shift (issue 12, item 10) -------------------------------------------
+
+
+def test_a_position_recorded_during_a_shift_that_has_ended_is_kept_on_that_shift(world, now):
+    """Traccar's offline buffer: recorded during the shift, uploaded after it ended."""
+    shift = out_on_shift(world.harbour_team, world.alice, hours=2)
+    Shift.objects.filter(pk=shift.pk).update(ended_at=now - timedelta(minutes=30))
+    events = Event.objects.count()
+
+    result = services.position_record(
+        user=world.alice, client_id="late", lat=58.2755, lon=11.4412, recorded_at=now - timedelta(hours=1)
+    )
+
+    assert PositionReport.objects.get(seq=result.seq).shift == shift
+    # The team is gone from the map: no live position, no positions event.
+    assert (LatestPosition.objects.count(), Event.objects.count()) == (0, events)
+
+
+def test_a_late_position_does_not_resurrect_an_earlier_shift_on_the_map(world, now):
+    ended = out_on_shift(world.harbour_team, world.alice, hours=3)
+    Shift.objects.filter(pk=ended.pk).update(ended_at=now - timedelta(hours=2))
+    current = Shift.objects.create(team=world.harbour_team, started_by=world.bob, started_at=now - timedelta(hours=1))
+    services.position_record(user=world.alice, client_id="now", lat=58.1, lon=11.1, recorded_at=now)
+
+    services.position_record(
+        user=world.alice, client_id="late", lat=58.2, lon=11.2, recorded_at=now - timedelta(hours=2.5)
+    )
+
+    assert PositionReport.objects.get(client_id="late").shift == ended
+    latest = LatestPosition.objects.get()
+    assert (latest.shift, latest.point.y) == (current, 58.1)
+
+
+@pytest.mark.parametrize("minutes_after_the_end", [1, 60])
+def test_a_position_recorded_after_the_shift_ended_is_still_refused(world, now, minutes_after_the_end):
+    shift = out_on_shift(world.harbour_team, world.alice, hours=3)
+    ended_at = now - timedelta(hours=1)
+    Shift.objects.filter(pk=shift.pk).update(ended_at=ended_at)
+    with pytest.raises(Forbidden):
+        services.position_record(
+            user=world.alice,
+            client_id="after",
+            lat=58.1,
+            lon=11.1,
+            recorded_at=ended_at + timedelta(minutes=minutes_after_the_end),
+        )
+    assert stored() == (0, 0, 0)
+
+
+def test_a_late_position_of_another_teams_ended_shift_is_refused(world, now):
+    shift = out_on_shift(world.centre_team, world.charlie, hours=2)
+    Shift.objects.filter(pk=shift.pk).update(ended_at=now - timedelta(minutes=30))
+    with pytest.raises(Forbidden):
+        services.position_record(
+            user=world.alice, client_id="x", lat=58.1, lon=11.1, recorded_at=now - timedelta(hours=1)
+        )
+    assert stored() == (0, 0, 0)
+
+
+def test_a_deactivated_person_reports_no_positions(world, now):
+    out_on_shift(world.harbour_team, world.alice)
+    type(world.alice).objects.filter(pk=world.alice.pk).update(is_active=False)
+    with pytest.raises(Forbidden):
+        services.position_record(user=world.alice, client_id="p1", lat=58.1, lon=11.1, recorded_at=now)
+    assert stored() == (0, 0, 0)

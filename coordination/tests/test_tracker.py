@@ -177,10 +177,21 @@ def test_without_an_active_shift_osmand_is_403_and_stores_nothing(world, person)
     assert not PositionReport.objects.exists() and not LatestPosition.objects.exists()
 
 
-def test_after_the_shift_ended_osmand_is_403(world):
+def test_a_position_taken_after_the_shift_ended_osmand_is_403(world):
     key = on_shift(world.alice)
     services.shift_end(user=world.alice)
-    assert APIClient().post(f"/track/osmand/?{osmand_query(key)}").status_code == 403
+    later = str(now_seconds() + 10)
+    assert APIClient().post(f"/track/osmand/?{osmand_query(key, timestamp=later)}").status_code == 403
+
+
+def test_a_buffered_position_from_a_shift_that_has_ended_osmand_is_stored_on_that_shift(world):
+    """Traccar's offline buffer uploads after the shift ended what it recorded during it (issue 12, item 10)."""
+    key = on_shift(world.alice)
+    during = str(now_seconds())
+    shift = services.shift_end(user=world.alice).data["shift"]
+    assert APIClient().post(f"/track/osmand/?{osmand_query(key, timestamp=during)}").status_code == 200
+    assert PositionReport.objects.get().shift_id == shift
+    assert not LatestPosition.objects.exists()
 
 
 @pytest.mark.parametrize("key", ["wrong-token", ""])

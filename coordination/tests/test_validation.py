@@ -12,6 +12,7 @@ from coordination.validation import (
     MAX_CLOCK_SKEW,
     MAX_POSITION_AGE,
     clean_client_id,
+    clean_id,
     clean_recorded_at,
     clean_text,
     lat_lon,
@@ -186,3 +187,28 @@ def test_a_device_sends_recorded_at_as_iso_8601_text():
 )
 def test_anything_else_is_not_a_recorded_at(value, message):
     assert refusal(clean_recorded_at, value, now=NOW) == ("recorded_at", message)
+
+
+# --- control characters never reach the database (issue 12, item 6) --------------------------------
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\x00", "bell\x07", "esc\x1b[2J", "del\x7f", "half \ud800 surrogate"])
+def test_control_characters_in_text_are_refused_naming_the_field(text):
+    assert refusal(clean_text, text, field="text", max_length=50) == (
+        "text",
+        "text innehåller otillåtna kontrolltecken.",
+    )
+
+
+def test_tabs_and_line_breaks_are_text():
+    assert clean_text("rad ett\r\nrad\ttvå\n", field="text", max_length=50) == "rad ett\r\nrad\ttvå"
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "line\nbreak", "\ud800", "\x1f"])
+def test_control_characters_in_a_client_id_are_refused(value):
+    assert refusal(clean_client_id, value)[0] == "id"
+
+
+@pytest.mark.parametrize("value", [-1, 2**63, 10**40])
+def test_an_id_beyond_what_the_database_holds_is_refused(value):
+    assert refusal(clean_id, value, field="note", message="nej") == ("note", "nej")

@@ -19,19 +19,24 @@ export function setHtml(element, html) {
   return true;
 }
 
-function connectionText(state) {
-  return { online: gettext("Ansluten"), connecting: gettext("Ansluter …"), offline: gettext("Frånkopplad") }[state];
+function connectionText(status) {
+  return {
+    online: gettext("Ansluten"),
+    connecting: gettext("Ansluter …"),
+    offline: gettext("Frånkopplad"),
+    signed_out: gettext("Utloggad – logga in igen"),
+  }[status];
 }
 
 /**
  * Show a Live connection's status on the #connection badge; `waiting` (frames still queued) is
- * added when there are some. Signed out reads as offline: the page cannot send either way.
+ * added when there are some. Signed out (close 4401/4403) looks like offline, since the page
+ * cannot send either way, but says what helps: signing in again, not waiting for the network.
  */
 export function renderConnection(status, waiting = 0) {
   const badge = $("#connection");
-  const state = status === "signed_out" ? "offline" : status;
-  badge.dataset.state = state;
-  badge.textContent = connectionText(state) + (waiting ? ` · ${waiting} ${gettext("Väntar").toLowerCase()}` : "");
+  badge.dataset.state = status === "signed_out" ? "offline" : status;
+  badge.textContent = connectionText(status) + (waiting ? ` · ${waiting} ${gettext("Väntar").toLowerCase()}` : "");
 }
 
 let toastTimer = null;

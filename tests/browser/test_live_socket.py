@@ -109,3 +109,13 @@ def test_a_field_page_fetches_its_picture_again_when_its_own_team_goes_out(world
     off_loop(services.shift_start, user=world.charlie, client_id=new_id())  # another team: nothing to fetch
     page.wait_for_timeout(500)
     assert len(fetched) == 1
+
+
+def test_a_field_page_whose_session_ends_says_signed_out(world, browsers):
+    """Issue 12, items 11 and 12: the server closes the socket with 4401, and the page can tell."""
+    from django.contrib.sessions.models import Session
+
+    page = browsers.page(world.alice, "/falt/")
+    expect(page.locator("#connection")).to_have_text("Ansluten")
+    off_loop(lambda: Session.objects.all().delete())  # signed out elsewhere (or the session expired)
+    expect(page.locator("#connection")).to_have_text("Utloggad – logga in igen", timeout=8000)

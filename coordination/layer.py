@@ -1,0 +1,42 @@
+"""The channel layer: channels_redis's pub/sub layer, which a Redis outage does not turn into HTTP 500s.
+
+Every consumer gets a channel of its own when it starts, before `connect()`; the pub/sub layer
+subscribes to it in Redis, and when Redis is down that raises and the handshake fails with a 500.
+Nothing here ever sends to a consumer's own channel (events reach sockets through groups), so a
+channel that could not be subscribed is still a working channel in this process: group messages
+reach its queue once the consumer has joined its groups, which it retries (coordination.consumers.base).
+"""
+
+import asyncio
+import logging
+import uuid
+
+from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, _wrap_close
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+class _LoopLayer(RedisPubSubLoopLayer):
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        channel = f"{self.prefix}{prefix}{uuid.uuid4().hex}"
+        try:
+            await self._subscribe_to_channel(channel)  # registers the channel's queue, then subscribes
+        except (RedisError, OSError) as exc:
+            log.warning("channel layer unavailable for a new socket: %s", type(exc).__qualname__)
+            self.channels.setdefault(channel, asyncio.Queue())
+        return channel
+
+
+class PubSubLayer(RedisPubSubChannelLayer):
+    """RedisPubSubChannelLayer whose new channels survive Redis being down (see the module's doc)."""
+
+    def _get_layer(self) -> RedisPubSubLoopLayer:
+        loop = asyncio.get_running_loop()
+        try:
+            return self._layers[loop]
+        except KeyError:
+            layer = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
+            self._layers[loop] = layer
+            _wrap_close(self, loop)
+            return layer
