@@ -89,7 +89,7 @@ def population(run: str, *, teams: int, per_team: int, viewers: int) -> tuple[li
         Area.objects.create(name="Felcentrum", kind="district", polygon=box)
     devices, duty = [], []
     for t in range(teams):
-        team = Team.objects.create(name=f"{run} {t}", organization=org, short=f"F{t}")
+        team = Team.objects.create(name=f"{run} {t}", organization=org, short="F")
         members = []
         for k in range(per_team):
             user = user_model.objects.create_user(f"{run}_f{t}_{k}")
@@ -147,6 +147,14 @@ def ledger(run: str, figures: Figures, peers: list) -> None:
     figures.unacked_rows = sum(1 for fid in stored if fid not in acks)
     figures.duplicates = sum(1 for seqs in acks.values() if len(seqs) > 1) + sum(n - 1 for n in stored.values())
     figures.refused = dict(refused)
+
+
+def committed_ids(ids: set[str]) -> set[str]:
+    """Which of `ids` the database holds (as positions or events) now."""
+    from coordination.models import Event, PositionReport
+
+    found = set(PositionReport.objects.filter(client_id__in=ids).values_list("client_id", flat=True))
+    return found | set(Event.objects.filter(client_id__in=ids).values_list("client_id", flat=True))
 
 
 # --- a run ---------------------------------------------------------------------------------------
