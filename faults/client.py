@@ -6,8 +6,8 @@
 - Every connect says `hello` with the newest seq the client applied; a viewer starts from the
   snapshot over HTTP, applies events by the kinds' rules (the same `apply_event` the snapshot
   tests use), skips seqs it has applied and reloads the snapshot on `resync`.
-- Reconnects back off with full jitter, faster than live.js (a run lasts seconds, not an evening),
-  and go to the next server each time: a proxy without sticky sessions, as docker-compose.yml runs.
+- Reconnects back off as live.js does (full jitter, 0.25 s to 30 s), and go to the next server each
+  time: a proxy without sticky sessions, as docker-compose.yml runs.
 
 Every timing is bounded; nothing here talks to anything but 127.0.0.1.
 """
@@ -21,13 +21,20 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import orjson
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 RETRY_CODES = {"not_saved", "rate_limited"}
-RESEND_AFTER_S = 8.0
+RESEND_AFTER_S = 8.0  # live.js: 30 s; a run lasts seconds
 SEND_EVERY_S = 1 / 15  # below the server's 20 frames a second per socket
-BACKOFF_BASE_S, BACKOFF_MAX_S = 0.25, 3.0
+# live.js's reconnect backoff: full jitter under an exponential ceiling, at least 250 ms. A faster
+# client melts a 500-socket storm down (docs/reliability.md).
+BACKOFF_BASE_S, BACKOFF_MAX_S, BACKOFF_MIN_S = 0.5, 30.0, 0.25
+
+
+def backoff(attempt: int) -> float:
+    return max(BACKOFF_MIN_S, random.random() * min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**attempt))
 
 
 def fetch_snapshot(port: int, token: str) -> dict:
@@ -55,6 +62,7 @@ class Peer:
     """One socket's connection loop: connect, hello, pump the outbox, read; reconnect on loss."""
 
     path = "/ws/field/"
+    watches_events = False
 
     def __init__(self, name: str, token: str, ports: list[int], *, last_seq: int = 0) -> None:
         self.name, self.token, self.ports = name, token, ports
@@ -64,10 +72,12 @@ class Peer:
         self.in_flight: dict[str, float] = {}
         self.retry_at: dict[str, float] = {}
         self.sent_once: set[str] = set()
+        self.wake = asyncio.Event()  # something new in the outbox
         self.ledger = Ledger()
         self.ws = None
         self.connects = 0
         self.connect_failures = 0
+        self.last_error = ""
         self.refusals: list[int] = []  # close codes 4401/4403
         self.deaf = False  # ignore acks (commit-then-drop-before-ack)
         self.paused = asyncio.Event()  # cleared: this client stops reading its socket
@@ -82,28 +92,41 @@ class Peer:
         """Put `frame` (with its `id`) in the outbox; it is sent until acked or refused."""
         self.ledger.frames[frame["id"]] = frame
         self.outbox[frame["id"]] = frame
+        self.wake.set()
         return frame["id"]
 
     @property
     def pending(self) -> int:
         return len(self.outbox)
 
+    def _next(self, now: float) -> tuple[dict | None, float]:
+        """The frame to send now (interactive before positions), else when the next one is due."""
+        due_at, first = now + 1.0, None
+        for fid, frame in self.outbox.items():
+            due = max(self.in_flight.get(fid, -1e9) + RESEND_AFTER_S, self.retry_at.get(fid, 0))
+            if due <= now:
+                if frame["type"] != "position":
+                    return frame, now
+                first = first or frame
+            else:
+                due_at = min(due_at, due)
+        return first, due_at
+
     async def _pump(self, ws) -> None:
         while True:
             now = time.monotonic()
-            waiting = [
-                frame
-                for fid, frame in self.outbox.items()
-                if self.in_flight.get(fid, -1e9) < now - RESEND_AFTER_S and self.retry_at.get(fid, 0) <= now
-            ]
-            nxt = next((f for f in waiting if f["type"] != "position"), waiting[0] if waiting else None)
-            if nxt is not None:
-                if nxt["id"] in self.sent_once:
-                    self.ledger.resends += 1
-                self.sent_once.add(nxt["id"])
-                self.in_flight[nxt["id"]] = now
-                self.ledger.sends += 1
-                await ws.send(json.dumps(nxt))
+            frame, due_at = self._next(now)
+            if frame is None:
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=max(0.01, due_at - now))
+                continue
+            if frame["id"] in self.sent_once:
+                self.ledger.resends += 1
+            self.sent_once.add(frame["id"])
+            self.in_flight[frame["id"]] = now
+            self.ledger.sends += 1
+            await ws.send(json.dumps(frame))
             await asyncio.sleep(SEND_EVERY_S)
 
     # --- the connection -----------------------------------------------------------------------
@@ -124,10 +147,11 @@ class Peer:
                     max_size=None,
                     compression=None,
                 )
-            except Exception:  # noqa: BLE001 - refused, reset, timed out: try again later
+            except Exception as error:  # noqa: BLE001 - refused, reset, timed out: try again later
+                self.last_error = f"{type(error).__name__}: {error}"[:200]
                 self.connect_failures += 1
                 self.turn += 1
-                await asyncio.sleep(random.uniform(0.05, min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**attempt)))
+                await asyncio.sleep(backoff(attempt))
                 attempt += 1
                 continue
             attempt = 0
@@ -142,7 +166,7 @@ class Peer:
                 while True:
                     await self.paused.wait()
                     message = await ws.recv()
-                    await self.on_frame(json.loads(message))
+                    await self.on_message(message)
             except ConnectionClosed as closed:
                 if closed.rcvd and closed.rcvd.code in (4401, 4403):
                     self.refusals.append(closed.rcvd.code)
@@ -158,7 +182,7 @@ class Peer:
             if self.stopping:
                 break
             self.turn += 1  # the next connect goes to the next server, as through the proxy
-            await asyncio.sleep(random.uniform(0.05, BACKOFF_BASE_S))
+            await asyncio.sleep(backoff(0))
 
     def start(self) -> None:
         self.task = asyncio.create_task(self.run(), name=self.name)
@@ -179,6 +203,14 @@ class Peer:
             self.ws.transport.abort()
 
     # --- frames from the server ---------------------------------------------------------------
+
+    async def on_message(self, message: str) -> None:
+        if self.watches_events or not message.startswith('{"type":"event"'):
+            await self.on_frame(orjson.loads(message))
+        else:
+            # A device needs only the seq of an event (for its next hello): no need to parse it all.
+            start = message.index('"seq":') + 6
+            self.last_seq = max(self.last_seq, int(message[start : message.index(",", start)]))
 
     async def on_frame(self, frame: dict) -> None:
         kind = frame.get("type")
@@ -231,7 +263,9 @@ class Device(Peer):
         return self.queue({**frame, "lat": round(self.lat, 6), "lon": round(self.lon, 6), "id": self.new_id()})
 
     def chat(self) -> str:
-        return self.queue({"type": "chat", "channel": f"team.{self.team}", "text": "Vi går mot hamnen.", "id": self.new_id()})
+        return self.queue(
+            {"type": "chat", "channel": f"team.{self.team}", "text": "Vi går mot hamnen.", "id": self.new_id()}
+        )
 
     async def walk(self, *, period: float, until: float, rare: float = 0.1) -> None:
         """A position every `period` seconds and now and then a note or a chat, until `until`."""
@@ -247,6 +281,7 @@ class Viewer(Peer):
     """The duty officer's map on /ws/ops/: the snapshot over HTTP, then events by seq."""
 
     path = "/ws/ops/"
+    watches_events = True
 
     def __init__(self, name: str, token: str, ports: list[int]) -> None:
         super().__init__(name, token, ports)

@@ -177,19 +177,31 @@ class Run:
             spec["name"], spec["token"], ports or self.app.ports, team=spec["team"], run=self.run, last_seq=self.head
         )
 
-    async def open(self, *, connect_timeout: float = 60) -> None:
+    async def open(self, *, connect_timeout: float = 120) -> None:
         """Viewers load their snapshot and connect, then every device connects; wait until all are online."""
         self.viewers = [Viewer(s["name"], s["token"], self.app.ports) for s in self.viewer_specs]
         self.devices = [self.device(s) for s in self.device_specs]
         for viewer in self.viewers:
             await viewer.load()
-        for peer in [*self.viewers, *self.devices]:
+        # The evening begins at 50 sockets a second at most; the storms are the faults' business.
+        for i, peer in enumerate([*self.viewers, *self.devices]):
             peer.start()
+            if i % 10 == 9:
+                await asyncio.sleep(0.2)
         await self.online(connect_timeout)
 
     async def online(self, timeout: float) -> None:
+        """Wait until every client is connected and has said hello; fail with how far they got."""
         peers = [*self.viewers, *self.devices]
-        await asyncio.wait_for(asyncio.gather(*(p.online.wait() for p in peers)), timeout)
+        try:
+            await asyncio.wait_for(asyncio.gather(*(p.online.wait() for p in peers)), timeout)
+        except TimeoutError:
+            online = sum(p.online.is_set() for p in peers)
+            failures = sum(p.connect_failures for p in peers)
+            errors = Counter(p.last_error for p in peers if p.last_error).most_common(3)
+            raise AssertionError(
+                f"{online} of {len(peers)} clients online after {timeout:g} s ({failures} failed connects: {errors})"
+            ) from None
 
     async def walk(self, seconds: float, *, period: float = 1.0, rare: float = 0.1) -> None:
         until = time.monotonic() + seconds

@@ -227,6 +227,7 @@ def test_a_viewer_that_stops_reading_holds_back_nobody_and_catches_up(stack, app
     assert figures.extra["acks_meanwhile"] > 50
 
 
+@pytest.mark.timeout(600)
 def test_a_reconnect_storm_of_500_clients_after_both_daphnes_restart(stack, app):
     """450 field devices and 50 duty viewers lose their server at once (both Daphnes killed and
     started again, as a crash of the whole tier) and come back together."""
@@ -240,10 +241,10 @@ def test_a_reconnect_storm_of_500_clients_after_both_daphnes_restart(stack, app)
         down = time.monotonic()
         await blocking(app.start_server, 0)
         await blocking(app.start_server, 1)
-        await run.online(120)
+        await run.online(240)
         figures.extra["all_500_back_s"] = round(time.monotonic() - down, 1)
 
-    play(run, fault, before=6, after=4, period=5.0, settle=180)
+    play(run, fault, before=6, after=4, period=10.0, settle=180)
     figures = run.finish()
     figures.assert_promises_kept()
     assert figures.reconnects >= 500

@@ -5,6 +5,7 @@ import re
 import secrets
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -116,11 +117,20 @@ def test_make_run_starts_the_worker_beside_daphne():
     assert "manage.py worker" in serve and "config.asgi:application" in serve
 
 
-def test_the_ci_script_runs_exactly_the_readme_test_command():
+def test_the_ci_script_runs_the_readme_test_command_then_the_faults():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme.split("## What runs where")[0]
-    assert [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))] == ["make test"]
+    assert "make faults" in readme
+    commands = [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))]
+    assert commands == ["make test", "make faults"]
+
+
+def test_make_test_never_collects_the_fault_scenarios():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "faults" not in pyproject["tool"]["pytest"]["ini_options"]["testpaths"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(VENV)/bin/pytest -c faults/pytest.ini faults" in makefile.split("\nfaults:")[1].split("\n\n")[0]
 
 
 def test_the_migrations_match_the_models(db):
