@@ -126,7 +126,10 @@ class Peer:
             self.sent_once.add(frame["id"])
             self.in_flight[frame["id"]] = now
             self.ledger.sends += 1
-            await ws.send(json.dumps(frame))
+            try:
+                await ws.send(json.dumps(frame))
+            except ConnectionClosed:
+                return  # the reader sees it too and reconnects; the frame goes again then
             await asyncio.sleep(SEND_EVERY_S)
 
     # --- the connection -----------------------------------------------------------------------

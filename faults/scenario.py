@@ -171,6 +171,7 @@ class Run:
         self.figures = Figures(name)
         self.devices: list[Device] = []
         self.viewers: list[Viewer] = []
+        self.others: list[Device] = []  # clients a scenario adds (a second socket of a person)
 
     def device(self, spec: dict, *, ports: list[int] | None = None) -> Device:
         return Device(
@@ -181,14 +182,26 @@ class Run:
         """Viewers load their snapshot and connect, then every device connects; wait until all are online."""
         self.viewers = [Viewer(s["name"], s["token"], self.app.ports) for s in self.viewer_specs]
         self.devices = [self.device(s) for s in self.device_specs]
-        for viewer in self.viewers:
-            await viewer.load()
+        started = time.monotonic()
+        loading = asyncio.Semaphore(4)
+
+        async def load(viewer: Viewer) -> None:
+            async with loading:
+                await viewer.load()
+
+        await asyncio.gather(*(load(v) for v in self.viewers))
+        self.say(f"{len(self.viewers)} snapshots in {time.monotonic() - started:.1f} s")
         # The evening begins at 50 sockets a second at most; the storms are the faults' business.
         for i, peer in enumerate([*self.viewers, *self.devices]):
             peer.start()
             if i % 10 == 9:
                 await asyncio.sleep(0.2)
         await self.online(connect_timeout)
+        self.say(f"{len(self.devices) + len(self.viewers)} clients online")
+
+    def say(self, what: str) -> None:
+        """A progress line (pytest shows them when a scenario fails)."""
+        print(f"{time.strftime('%H:%M:%S', time.gmtime())} {self.name}: {what}", flush=True)
 
     async def online(self, timeout: float) -> None:
         """Wait until every client is connected and has said hello; fail with how far they got."""
@@ -211,12 +224,13 @@ class Run:
         """Wait until every outbox is empty and every viewer equals a fresh snapshot; note the time."""
         deadline = time.monotonic() + timeout
         while True:
-            quiet = all(d.pending == 0 for d in [*self.devices, *self.viewers])
+            quiet = all(d.pending == 0 for d in [*self.devices, *self.others, *self.viewers])
             if quiet and self.viewers and all(v.online.is_set() and not v.loading for v in self.viewers):
                 fresh = await self.viewers[0].snapshot()
                 diverged = sorted({fid for v in self.viewers for fid in v.differs_from(fresh)})
                 self.figures.diverged = diverged
                 if not diverged:
+                    self.say("settled")
                     self.figures.converged = True
                     self.figures.recovery_s = round(time.monotonic() - since, 1)
                     return
@@ -225,15 +239,17 @@ class Run:
                 self.figures.recovery_s = round(time.monotonic() - since, 1)
                 return
             if time.monotonic() > deadline:
+                pending = sum(d.pending for d in [*self.devices, *self.others, *self.viewers])
+                self.say(f"not settled: {pending} frames pending, viewers differ in {self.figures.diverged[:5]}")
                 return
             await asyncio.sleep(0.25)
 
     async def close(self) -> None:
-        await asyncio.gather(*(p.stop() for p in [*self.viewers, *self.devices]))
+        await asyncio.gather(*(p.stop() for p in [*self.viewers, *self.devices, *self.others]))
 
-    def finish(self, peers: list | None = None) -> Figures:
+    def finish(self) -> Figures:
         """The ledger against the database; the run's shifts end; the figures are recorded."""
-        ledger(self.run, self.figures, peers if peers is not None else [*self.devices, *self.viewers])
+        ledger(self.run, self.figures, [*self.devices, *self.others, *self.viewers])
         shifts_end(self.run)
         record(self.figures)
         return self.figures
