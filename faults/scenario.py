@@ -39,13 +39,14 @@ class Figures:
     resends: int = 0
     reconnects: int = 0
     recovery_s: float | None = None  # fault over -> everything acked and every viewer converged
+    settle_s: float | None = None  # traffic stopped -> the same
     converged: bool = False
     diverged: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
     def line(self) -> str:
         refused = sum(self.refused.values())
-        recovery = "never" if self.recovery_s is None else f"{self.recovery_s:.1f} s"
+        recovery = "never" if self.recovery_s is None else f"{self.recovery_s:.1f} s (settled {self.settle_s:.1f} s)"
         extra = "".join(f", {k} {v}" for k, v in self.extra.items())
         return (
             f"{self.scenario}: sent {self.sent}, acked {self.acked}, stored {self.stored}, lost {self.lost}, "
@@ -221,7 +222,12 @@ class Run:
         await asyncio.gather(*(d.walk(period=period, until=until, rare=rare) for d in self.devices))
 
     async def settle(self, *, since: float, timeout: float = 90) -> None:
-        """Wait until every outbox is empty and every viewer equals a fresh snapshot; note the time."""
+        """Wait until every outbox is empty and every viewer equals a fresh snapshot; note the time.
+
+        `recovery_s` counts from `since` (the end of the fault, traffic going on after it);
+        `settle_s` from now (the traffic stopped).
+        """
+        self.settle_from = time.monotonic()
         deadline = time.monotonic() + timeout
         while True:
             quiet = all(d.pending == 0 for d in [*self.devices, *self.others, *self.viewers])
@@ -231,18 +237,21 @@ class Run:
                 self.figures.diverged = diverged
                 if not diverged:
                     self.say("settled")
-                    self.figures.converged = True
-                    self.figures.recovery_s = round(time.monotonic() - since, 1)
+                    self.settled(since)
                     return
             elif quiet and not self.viewers:
-                self.figures.converged = True
-                self.figures.recovery_s = round(time.monotonic() - since, 1)
+                self.settled(since)
                 return
             if time.monotonic() > deadline:
                 pending = sum(d.pending for d in [*self.devices, *self.others, *self.viewers])
                 self.say(f"not settled: {pending} frames pending, viewers differ in {self.figures.diverged[:5]}")
                 return
             await asyncio.sleep(0.25)
+
+    def settled(self, since: float) -> None:
+        self.figures.converged = True
+        self.figures.recovery_s = round(time.monotonic() - since, 1)
+        self.figures.settle_s = round(time.monotonic() - self.settle_from, 1)
 
     async def close(self) -> None:
         await asyncio.gather(*(p.stop() for p in [*self.viewers, *self.devices, *self.others]))
