@@ -247,7 +247,7 @@ def test_a_reconnect_storm_of_500_clients_after_both_daphnes_restart(stack, app)
         figures.extra["all_500_back_s"] = round(time.monotonic() - down, 1)
         run.say(f"all 500 back after {figures.extra['all_500_back_s']} s")
 
-    play(run, fault, before=6, after=4, period=10.0, settle=180)
+    play(run, fault, before=6, after=4, period=15.0, rare=0.05, settle=180)
     figures = run.finish()
     figures.assert_promises_kept()
     assert figures.reconnects >= 500
