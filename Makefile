@@ -1,10 +1,11 @@
-# Närvaro: `make run` serves the demo at http://127.0.0.1:8000 (Daphne and its worker), `make test` runs every test.
+# Närvaro: `make run` serves the demo at http://127.0.0.1:8000 (Daphne and its worker), `make test` runs every test,
+# `make faults` breaks Redis, PostgreSQL and Daphne for real and checks what docs/reliability.md promises.
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup services stop lint format browser bench bench-full messages clean
+.PHONY: run test faults setup services stop lint format browser bench bench-full messages clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -48,6 +49,13 @@ format: $(VENV)/.installed
 
 test: setup browser lint
 	$(VENV)/bin/pytest
+
+# The fault scenarios (faults/, about 10 minutes on 2 cores): their own PostgreSQL, Redis, two Daphnes
+# and a worker on free loopback ports, never the development instances (PostgreSQL and Redis are
+# installed from Debian when missing). Figures at the end and in test-artifacts/faults.json.
+faults: $(VENV)/.installed
+	scripts/services install
+	$(VENV)/bin/pytest -c faults/pytest.ini faults
 
 $(VENV)/.bench-installed: $(VENV)/.installed bench/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt

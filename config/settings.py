@@ -222,6 +222,18 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# HTTPS. In production a TLS-terminating proxy (Caddy in docker-compose.yml) sits in front of the app
+# processes and speaks plain HTTP to them; it sets X-Forwarded-Proto itself and drops what a client
+# sent, so that header may be trusted then, and only then (BEHIND_TLS_PROXY=1). The defaults suit
+# development, the bench and the fault runs on loopback; .env.example holds the production values,
+# and a test runs `manage.py check --deploy` on them.
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
 # No query string reaches a log: on /track/ and /api/ they carry device tokens and positions
 # (config/accesslog.py also strips them from Daphne's own access log).
 LOGGING = {

@@ -1,6 +1,11 @@
 """The files a deployer reads stay in step with the code: compose, .env.example, settings."""
 
+import os
 import re
+import secrets
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -17,22 +22,91 @@ def test_every_setting_read_from_the_environment_is_listed_in_env_example():
     assert read - listed == set()
 
 
-def test_compose_runs_postgis_redis_the_app_under_daphne_and_the_worker():
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    services = compose["services"]
-    assert set(services) == {"db", "redis", "migrate", "app", "worker"}
+def compose_services() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+
+def test_compose_runs_a_tls_proxy_two_app_processes_the_worker_postgis_and_redis():
+    services = compose_services()
+    assert set(services) == {"proxy", "app1", "app2", "worker", "migrate", "db", "redis"}
     assert services["db"]["image"].startswith("postgis/postgis:")
     assert services["redis"]["image"].startswith("redis:")
-    assert "daphne" in services["app"]["command"] and "config.asgi:application" in services["app"]["command"]
+    assert services["proxy"]["image"].startswith("caddy:2")
     assert services["worker"]["command"] == ["python", "manage.py", "worker"]
     assert "migrate" in services["migrate"]["command"]
-    for name in ("migrate", "app", "worker"):  # one image and one environment
+    for name in ("migrate", "app1", "app2", "worker"):  # one image and one environment
         assert services[name]["build"] == "." and services[name]["env_file"] == ".env"
         assert services[name]["environment"]["DATABASE_URL"].startswith("postgis://")
     assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
-    for name in ("app", "worker"):  # both start on a migrated database
+    for name in ("app1", "app2", "worker"):  # all start on a migrated database
         assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
         assert set(services[name]["depends_on"]) == {"migrate", "redis"}
+
+
+def test_only_the_proxy_faces_the_network_and_the_apps_trust_its_https_header():
+    services = compose_services()
+    assert {name for name, service in services.items() if "ports" in service} == {"proxy"}
+    assert {port.split(":")[-1] for port in services["proxy"]["ports"]} >= {"80", "443"}
+    for name in ("app1", "app2"):
+        command = services[name]["command"]
+        assert command[0] == "daphne" and "config.asgi:application" in command and "--proxy-headers" in command
+        assert services[name]["expose"] == ["8000"]
+        assert services[name]["environment"]["BEHIND_TLS_PROXY"] == "1"
+    assert set(services["proxy"]["depends_on"]) == {"app1", "app2"}
+    assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in services["proxy"]["volumes"]
+
+
+def test_the_caddyfile_serves_the_domain_over_both_app_processes_without_logging_tokens():
+    caddyfile = (ROOT / "Caddyfile").read_text()
+    lines = [line.split("#")[0].strip() for line in caddyfile.splitlines()]
+    assert "{$NARVARO_DOMAIN} {" in lines
+    upstreams = next(line for line in lines if line.startswith("reverse_proxy "))
+    assert upstreams.split()[1:3] == ["app1:8000", "app2:8000"]
+    assert "lb_try_duration 5s" in lines  # a dead app process is skipped for new requests and sockets
+    # Sticky sessions would pin a socket to a process that may die; nothing here needs them.
+    assert not any(line.startswith(("lb_policy cookie", "lb_policy ip_hash")) for line in lines)
+    assert "replace id REDACTED" in lines  # the OsmAnd tracker's device token is its `id` parameter
+
+
+def production_environment() -> dict[str, str]:
+    """.env.example as a deployment sets it, with a real secret and loopback addresses for the check."""
+    env = dict(re.findall(r"^([A-Z_]+)=(.*)$", (ROOT / ".env.example").read_text(), flags=re.M))
+    env.update(
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL="postgis://narvaro@127.0.0.1:1/narvaro",
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    return {key: value for key, value in env.items() if value}
+
+
+def test_the_production_settings_behind_the_tls_proxy_pass_the_deployment_checks():
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/"), **production_environment()}
+    assert env["DEBUG"] == "0" and env["BEHIND_TLS_PROXY"] == "1"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_proxy_header_is_trusted_only_behind_the_proxy():
+    code = "from django.conf import settings; print(getattr(settings, 'SECURE_PROXY_SSL_HEADER', None))"
+    base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings", **production_environment()}
+    for behind, expected in (("1", "('HTTP_X_FORWARDED_PROTO', 'https')"), ("0", "None")):
+        result = subprocess.run(
+            [sys.executable, "-c", f"import django; django.setup(); {code}"],
+            cwd=ROOT,
+            env={**base, "BEHIND_TLS_PROXY": behind},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.stdout.strip() == expected, result.stderr
 
 
 def test_make_run_starts_the_worker_beside_daphne():
@@ -43,11 +117,20 @@ def test_make_run_starts_the_worker_beside_daphne():
     assert "manage.py worker" in serve and "config.asgi:application" in serve
 
 
-def test_the_ci_script_runs_exactly_the_readme_test_command():
+def test_the_ci_script_runs_the_readme_test_command_then_the_faults():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme.split("## What runs where")[0]
-    assert [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))] == ["make test"]
+    assert "make faults" in readme
+    commands = [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))]
+    assert commands == ["make test", "make faults"]
+
+
+def test_make_test_never_collects_the_fault_scenarios():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "faults" not in pyproject["tool"]["pytest"]["ini_options"]["testpaths"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(VENV)/bin/pytest -c faults/pytest.ini faults" in makefile.split("\nfaults:")[1].split("\n\n")[0]
 
 
 def test_the_migrations_match_the_models(db):
