@@ -25,6 +25,17 @@ log = logging.getLogger(__name__)
 EVENT_ORDER_LOCK = 0x6E61727661726F  # "narvaro"
 
 
+def event_order_lock() -> None:
+    """Take the lock that orders events, held until the current transaction ends.
+
+    A writer whose event data is read from shared rows (a team's newest position) takes it before
+    that read: every transaction that took it earlier has committed by then, so the data is at least
+    as new as that of every event with a lower seq.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
+
+
 def event_append(*, kind: Kind, audience: Audience, data: dict, author=None, client_id: str | None = None) -> Event:
     """Insert an Event in the current transaction and publish it once the transaction commits.
 
@@ -37,8 +48,7 @@ def event_append(*, kind: Kind, audience: Audience, data: dict, author=None, cli
     if set(data) != kind.fields:
         raise ValueError(f"{kind} data differs from its declaration in {sorted(set(data) ^ kind.fields)}")
     audience = str(audience)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
+    event_order_lock()
     # The previous event of the same audience lets a consumer notice a message the layer lost.
     prev = Event.objects.filter(audience=audience).aggregate(prev=Max("seq"))["prev"] or 0
     event = Event.objects.create(kind=kind.name, audience=audience, data=data, author=author, client_id=client_id)

@@ -6,13 +6,13 @@ coordination.jobs says which process runs each of these and how often.
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from coordination import kinds
 from coordination.audience import FIELD, PUBLIC
-from coordination.events import EVENT_ORDER_LOCK, event_append
+from coordination.events import event_append, event_order_lock
 from coordination.models import CheckIn, Event, PositionReport, PresenceDay
 from coordination.selectors import coverage_counts, presence_minutes_raw, team_latest_positions
 from coordination.validation import MAX_POSITION_AGE
@@ -75,12 +75,6 @@ def positions_purge(*, now: datetime | None = None) -> int:
     return deleted
 
 
-def _lock_events() -> None:
-    """Take the event lock: server processes ticking at once then publish one change, once."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
-
-
 def field_positions_refresh() -> Event | None:
     """Publish to field devices the latest position of every team on shift, when any has changed.
 
@@ -91,7 +85,7 @@ def field_positions_refresh() -> Event | None:
     keep = ("team", "shift", "lat", "lon", "recorded_at")
     teams = [{k: team[k] for k in keep} for team in team_latest_positions().values()]  # before the lock
     with transaction.atomic():
-        _lock_events()
+        event_order_lock()  # ticks at once publish one change, once
         last = Event.objects.filter(kind=kinds.POSITIONS.name, audience=str(FIELD)).order_by("-seq").first()
         if last is not None:
             if teams == last.data["teams"]:
@@ -106,7 +100,7 @@ def coverage_refresh() -> Event | None:
     # Counted before the lock: every writer of the deployment waits while it is held.
     areas = [{"area": area, "adults": adults} for area, adults in coverage_counts().items()]
     with transaction.atomic():
-        _lock_events()
+        event_order_lock()
         last = Event.objects.filter(kind=kinds.COVERAGE.name).order_by("-seq").first()
         if last is not None and last.data.get("areas") == areas:
             return None

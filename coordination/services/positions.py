@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from coordination import kinds
 from coordination.audience import OPS
 from coordination.errors import Forbidden, Invalid, NotSaved, ServiceError
-from coordination.events import event_append
+from coordination.events import event_append, event_order_lock
 from coordination.models import Role, Shift, Team
 from coordination.revocation import Credentials, revoked
 from coordination.selectors import team_latest_positions
@@ -223,6 +223,10 @@ def _store(rows: list[_Clean], *, now: datetime) -> dict[int, PositionOut]:
         # A retry moves nobody; a late queued position must not move the team back on the map:
         # each moved team's newest position comes from the stored latest positions of its members.
         moved = {row.shift.pk for row in live if row.key in inserted}
+        if moved:
+            # Read under the event lock: a batch of another process that committed a newer position
+            # of the same team with a lower seq is then seen, so the last event of a team is its newest.
+            event_order_lock()
         teams = list(team_latest_positions(shift_ids=moved).values()) if moved else []
         if teams:
             # Every flush reaches the duty map; field devices get the slower field tick instead
