@@ -110,6 +110,16 @@ SERVE_STATIC = env_bool("SERVE_STATIC", True)
 
 # Privacy and protocol limits.
 POSITION_RETENTION_DAYS = env_int("POSITION_RETENTION_DAYS", 14)
+# Their own retention (days; 0 keeps them): situation notes (their hourly totals stay), chat, audit log.
+# The worker's purge job deletes them; notes of a day only once the day's totals are stored.
+NOTE_RETENTION_DAYS = env_int("NOTE_RETENTION_DAYS", 365)
+CHAT_RETENTION_DAYS = env_int("CHAT_RETENTION_DAYS", 90)
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
+# The level rule of the EST situation picture (docs/lagesbild.md): an area's points for a week at which it
+# turns yellow, orange, red, in that order (points = notes + 2 per high-severity note + 3 per alert).
+LAGESBILD_LEVEL_THRESHOLDS = tuple(int(v) for v in env_list("LAGESBILD_LEVEL_THRESHOLDS", "3,8,15"))
+if len(LAGESBILD_LEVEL_THRESHOLDS) != 3 or list(LAGESBILD_LEVEL_THRESHOLDS) != sorted(set(LAGESBILD_LEVEL_THRESHOLDS)):
+    raise ImproperlyConfigured("LAGESBILD_LEVEL_THRESHOLDS must be three rising whole numbers: yellow,orange,red.")
 REPLAY_WINDOW = env_int("REPLAY_WINDOW", 5000)  # events a reconnecting client may catch up
 WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 8192)
 WS_MAX_FRAMES_PER_SECOND = env_int("WS_MAX_FRAMES_PER_SECOND", 20)

@@ -184,6 +184,11 @@ def may_read_reports(viewer: Viewer) -> bool:
 # --- doing --------------------------------------------------------------------------------------
 
 
+def may_override_level(viewer: Viewer) -> bool:
+    """The EST group sets an area's level in the situation picture: duty and admins; the partner only reads it."""
+    return viewer.is_duty or viewer.is_admin
+
+
 def may_start_shift(viewer: Viewer, team_id: int) -> bool:
     """A field member starts and ends their own team's shift; duty and admins may for any team.
 

@@ -1,5 +1,6 @@
 """Organisations, teams, shifts and everything a shift produces, plus the ordered event log."""
 
+from coordination.models.aggregates import AdultKind, AggregatedDay, LevelOverride, NoteHour, PresenceHour
 from coordination.models.evening import (
     Alert,
     ChatMessage,
@@ -15,6 +16,8 @@ from coordination.models.people import DeviceToken, Membership, Organization, Ro
 
 __all__ = [
     "SEQ_NAME",
+    "AdultKind",
+    "AggregatedDay",
     "Alert",
     "AuditLog",
     "ChatMessage",
@@ -22,12 +25,15 @@ __all__ = [
     "DeviceToken",
     "Event",
     "LatestPosition",
+    "LevelOverride",
     "Membership",
     "NextSeq",
     "NoteCategory",
+    "NoteHour",
     "Organization",
     "PositionReport",
     "PresenceDay",
+    "PresenceHour",
     "Role",
     "Shift",
     "SituationNote",

@@ -50,20 +50,22 @@ class Event(models.Model):
 
 
 class PresenceDay(models.Model):
-    """Person-minutes of field presence per area and local day: what EST reports keep after raw tracks go.
+    """Person-minutes of field presence per area and local day: the daily totals of PresenceHour.
 
-    Counted in 5-minute slots: a person with at least one position inside the area in a slot
-    counts five minutes. Holds no person, only totals.
+    A database view (migration 0009) summing PresenceHour over hours and adult kinds, so there is one
+    truth: the hourly table. Read-only; coordination.services.periodic writes PresenceHour.
     """
 
-    area = models.ForeignKey("maps.Area", on_delete=models.CASCADE, related_name="presence_days")
+    id = models.BigIntegerField(primary_key=True)  # area id * 100000 + days since 2000-01-01, unique per row
+    area = models.ForeignKey("maps.Area", on_delete=models.DO_NOTHING, related_name="+")
     day = models.DateField()
     person_minutes = models.PositiveIntegerField()
 
     class Meta:
+        managed = False
+        db_table = "coordination_presenceday_view"
         verbose_name = _("närvaro per dag")
         verbose_name_plural = _("närvaro per dag")
-        constraints = [models.UniqueConstraint(fields=["area", "day"], name="presence_area_day_unique")]
 
 
 class AuditLog(models.Model):

@@ -63,6 +63,20 @@ class Team(models.Model):
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
     # Two letters shown on maps and sent to OwnTracks as `tid`.
     short = models.CharField(_("kortnamn"), max_length=2, blank=True)
+    # Which kind of adult its members count as in the EST picture (coordination.lagesbild.ADULT_KINDS);
+    # empty: from the organisation (municipality: field staff, volunteers: night walkers, association:
+    # association leaders). A municipality's youth-centre team sets "youth_centre" here.
+    adult_kind = models.CharField(
+        _("typ av vuxen"),
+        max_length=20,
+        blank=True,
+        choices=[
+            ("field", _("Fältpersonal")),
+            ("youth_centre", _("Fritidsgårdspersonal")),
+            ("night_walker", _("Nattvandrare")),
+            ("association", _("Föreningsledare")),
+        ],
+    )
 
     class Meta:
         verbose_name = _("team")
@@ -71,6 +85,20 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def presence_kind(self) -> str:
+        """The adult kind its presence counts as: its own setting, else its organisation's."""
+        return self.adult_kind or ADULT_KIND_BY_ORGANIZATION.get(self.organization.kind, "field")
+
+
+# A team without its own adult kind counts as its organisation's kind of adult.
+ADULT_KIND_BY_ORGANIZATION = {
+    Organization.Kind.MUNICIPALITY: "field",
+    Organization.Kind.VOLUNTEER: "night_walker",
+    Organization.Kind.ASSOCIATION: "association",
+    Organization.Kind.POLICE: "field",
+}
 
 
 class DeviceToken(models.Model):

@@ -6,7 +6,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from coordination.models import Alert, PresenceDay, Shift, SituationNote
+from coordination.models import AggregatedDay, Alert, PresenceDay, Shift, SituationNote
 from maps.models import Area
 
 PRESENCE_SLOT_MINUTES = 5
@@ -36,8 +36,9 @@ def presence_minutes_raw(day: date) -> dict[int, int]:
 
 def presence_minutes(day: date) -> dict[int, int]:
     """Person-minutes per area on one day: the stored totals once the day is summed, else from raw."""
-    stored = dict(PresenceDay.objects.filter(day=day).values_list("area_id", "person_minutes"))
-    return stored if stored else presence_minutes_raw(day)
+    if AggregatedDay.objects.filter(day=day).exists():
+        return dict(PresenceDay.objects.filter(day=day).values_list("area_id", "person_minutes"))
+    return presence_minutes_raw(day)
 
 
 def weekly_report(*, week_start: date) -> dict:

@@ -3,76 +3,264 @@
 coordination.jobs says which process runs each of these and how often.
 """
 
-from datetime import date, datetime, timedelta
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from coordination import kinds
 from coordination.audience import FIELD, PUBLIC
 from coordination.events import event_append, event_order_lock
-from coordination.models import CheckIn, Event, PositionReport, PresenceDay
-from coordination.selectors import coverage_counts, presence_minutes_raw, team_latest_positions
+from coordination.models import (
+    AggregatedDay,
+    AuditLog,
+    ChatMessage,
+    CheckIn,
+    Event,
+    NoteHour,
+    PositionReport,
+    PresenceHour,
+    SituationNote,
+    Team,
+)
+from coordination.selectors import PRESENCE_SLOT_MINUTES, coverage_counts, team_latest_positions
 from coordination.validation import MAX_POSITION_AGE
 
 __all__ = [
+    "aggregate_days",
     "coverage_refresh",
+    "day_aggregate",
     "field_positions_refresh",
     "positions_purge",
     "presence_aggregate",
     "presence_finished_days",
+    "records_purge",
 ]
+
+SLOT_S = PRESENCE_SLOT_MINUTES * 60
+# Held while a day is summed: the presence job and the purge job run on their own threads.
+AGGREGATE_LOCK = 0x4E41525652  # "NARVR"
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return datetime.combine(day, time.min, tzinfo=tz), datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+
+
+def _settled_before() -> date:
+    """The first local day that may still receive queued positions: days before it are finished."""
+    return (timezone.localtime() - MAX_POSITION_AGE).date()
+
+
+def _complete_from(now: datetime | None = None) -> date:
+    """The first local day whose raw positions and notes no purge can have touched yet."""
+    now = now or timezone.now()
+    # A retention of 0 keeps notes for ever: only the positions' retention limits a recount then.
+    days = min(d for d in (settings.POSITION_RETENTION_DAYS, settings.NOTE_RETENTION_DAYS or 10**5))
+    return timezone.localdate(now - timedelta(days=days)) + timedelta(days=1)
+
+
+def _slot_hour(slot: int) -> int:
+    return timezone.localtime(datetime.fromtimestamp(slot * SLOT_S, tz=timezone.get_current_timezone())).hour
+
+
+def _presence_slots(start: datetime, end: datetime) -> tuple[list[tuple], list[tuple]]:
+    """(area, team, slot, people) inside each area, and (team, slot, people) anywhere, from raw positions."""
+    with connection.cursor() as cursor:
+        # Distinct people per slot and team first: a person counts once per slot, however often they sent.
+        cursor.execute(
+            """
+            SELECT a.id, s.team_id, floor(extract(epoch FROM p.recorded_at) / %s)::bigint AS slot,
+                   count(DISTINCT p.user_id)
+            FROM coordination_positionreport p
+            JOIN coordination_shift s ON s.id = p.shift_id
+            JOIN maps_area a ON ST_Intersects(a.polygon, p.point)
+            WHERE p.recorded_at >= %s AND p.recorded_at < %s
+            GROUP BY 1, 2, 3
+            """,
+            [SLOT_S, start, end],
+        )
+        in_areas = cursor.fetchall()
+        cursor.execute(
+            """
+            SELECT s.team_id, floor(extract(epoch FROM p.recorded_at) / %s)::bigint AS slot, count(DISTINCT p.user_id)
+            FROM coordination_positionreport p
+            JOIN coordination_shift s ON s.id = p.shift_id
+            WHERE p.recorded_at >= %s AND p.recorded_at < %s
+            GROUP BY 1, 2
+            """,
+            [SLOT_S, start, end],
+        )
+        anywhere = cursor.fetchall()
+    return in_areas, anywhere
+
+
+def _day_rows(day: date) -> tuple[list[PresenceHour], list[NoteHour]]:
+    """The presence and note totals of one local day, from its raw positions and notes."""
+    start, end = _day_bounds(day)
+    in_areas, anywhere = _presence_slots(start, end)
+    kind_of = {team.pk: team.presence_kind for team in Team.objects.select_related("organization")}
+    minutes: dict[tuple, int] = defaultdict(int)
+    covered: set[tuple[int, int]] = set()
+    hours: dict[int, int] = {}
+    for area, team, slot, people in in_areas:
+        hour = hours.setdefault(slot, _slot_hour(slot))
+        minutes[(area, hour, kind_of.get(team, "field"))] += people * PRESENCE_SLOT_MINUTES
+        covered.add((area, slot))
+    for team, slot, people in anywhere:
+        hour = hours.setdefault(slot, _slot_hour(slot))
+        minutes[(None, hour, kind_of.get(team, "field"))] += people * PRESENCE_SLOT_MINUTES
+    presence = [
+        PresenceHour(area_id=area, day=day, hour=hour, adult_kind=kind, person_minutes=value)
+        for (area, hour, kind), value in sorted(minutes.items(), key=lambda item: str(item[0]))
+    ]
+    notes: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    rows = SituationNote.objects.filter(created_at__gte=start, created_at__lt=end).values_list(
+        "area_id", "category", "severity", "youth_count", "created_at"
+    )
+    for area, category, severity, youth, created in rows:
+        slot = int(created.timestamp() // SLOT_S)
+        cell = notes[(area, timezone.localtime(created).hour, category, severity)]
+        cell[0] += 1
+        cell[1] += youth or 0
+        # No adult inside the note's area in its slot or the ones either side: nobody there when it happened.
+        if area is not None and not any((area, s) in covered for s in (slot - 1, slot, slot + 1)):
+            cell[2] += 1
+    note_rows = [
+        NoteHour(area_id=a, day=day, hour=h, category=c, severity=s, notes=n, youth=y, uncovered=u)
+        for (a, h, c, s), (n, y, u) in notes.items()
+    ]
+    return presence, note_rows
+
+
+def day_aggregate(*, day: date, rebuild: bool = False) -> int | None:
+    """Store the presence and note totals of one finished local day once; return its areas with presence.
+
+    None when nothing was written: the day is not finished (queued positions may still arrive until
+    MAX_POSITION_AGE after it), or it is summed already. `rebuild` recounts a summed day, but only
+    while no purge can have touched its raw rows; otherwise the stored totals are the truth. Either
+    way a rerun gives the same numbers.
+    """
+    if day >= _settled_before():
+        return None
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AGGREGATE_LOCK])
+        if AggregatedDay.objects.filter(day=day).exists():
+            if not rebuild or day < _complete_from():
+                return None
+            PresenceHour.objects.filter(day=day).delete()
+            NoteHour.objects.filter(day=day).delete()
+            AggregatedDay.objects.filter(day=day).delete()
+        presence, notes = _day_rows(day)
+        PresenceHour.objects.bulk_create(presence)
+        NoteHour.objects.bulk_create(notes)
+        AggregatedDay.objects.create(day=day)
+    return len({row.area_id for row in presence if row.area_id is not None})
 
 
 def presence_aggregate(*, day: date) -> int:
-    """Store person-minutes per area for one finished local day, once; return the rows stored.
+    """Store the totals of one finished local day, once; return the areas with presence stored (0 if none)."""
+    return day_aggregate(day=day) or 0
 
-    Written only once the day is over by more than MAX_POSITION_AGE (the latest a queued position
-    is still accepted), and only once: by then every raw position of the day is there, and later
-    purges delete them, so a recount would come out short.
-    """
-    settled = (timezone.localtime() - MAX_POSITION_AGE).date()
-    if day >= settled or PresenceDay.objects.filter(day=day).exists():
-        return 0
-    rows = [PresenceDay(area_id=area, day=day, person_minutes=m) for area, m in presence_minutes_raw(day).items()]
-    PresenceDay.objects.bulk_create(rows, ignore_conflicts=True)  # two purges at once store one set
-    return len(rows)
+
+def aggregate_days(*, start: date, end: date, rebuild: bool = False) -> int:
+    """Sum each finished day from `start` to `end` (inclusive) not summed yet, or recount with rebuild; days summed."""
+    done = 0
+    day = start
+    while day <= end:
+        done += day_aggregate(day=day, rebuild=rebuild) is not None
+        day += timedelta(days=1)
+    return done
 
 
 def presence_finished_days() -> int:
-    """Sum into PresenceDay each finished day that has raw positions and no totals yet; return the rows stored.
+    """Sum each finished day that has raw positions or notes and no totals yet; return the areas with presence stored.
 
-    presence_aggregate decides when a day is settled and writes it once; the purge does the same
-    before it deletes, this only makes the totals ready without waiting for it.
+    day_aggregate decides when a day is settled and writes it once; the purge does the same before
+    it deletes, this only makes the totals ready without waiting for it.
     """
-    summed = PresenceDay.objects.values("day")
-    days = (
+    summed = AggregatedDay.objects.values("day")
+    days = set(
         PositionReport.objects.annotate(day=TruncDate("recorded_at"))
         .exclude(day__in=summed)
         .values_list("day", flat=True)
         .distinct()
     )
-    return sum(presence_aggregate(day=day) for day in days)
+    days |= set(
+        SituationNote.objects.annotate(day=TruncDate("created_at"))
+        .exclude(day__in=summed)
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    return sum(presence_aggregate(day=day) for day in sorted(days))
+
+
+def _unsummed(queryset, field: str):
+    """`queryset` without the rows of finished local days not summed yet: those wait for their totals.
+
+    (A day not finished cannot be summed; a row received before the cut-off but stamped in such a day
+    carries a clock that cannot be trusted, and goes.)
+    """
+    summed = AggregatedDay.objects.values("day")
+    waiting = (
+        queryset.annotate(day=TruncDate(field))
+        .filter(day__lt=_settled_before())
+        .exclude(day__in=summed)
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    for day in set(waiting):
+        start, end = _day_bounds(day)
+        queryset = queryset.exclude(**{f"{field}__gte": start, f"{field}__lt": end})
+    return queryset
 
 
 def positions_purge(*, now: datetime | None = None) -> int:
-    """Delete raw positions (and their broadcast events) past POSITION_RETENTION_DAYS; return how many.
+    """The retention purge: raw positions (and their events) past POSITION_RETENTION_DAYS; return how many.
 
-    Finished days are first summed into PresenceDay, so the EST reports keep presence per area
-    while the tracks themselves go.
+    Finished days are first summed (presence per area and hour, notes), and positions of a day that
+    is not summed stay: the EST picture of an old week is the same before and after. Then notes,
+    chat and the audit log past their own retention (records_purge).
     """
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.POSITION_RETENTION_DAYS)
     presence_finished_days()
-    deleted, _ = PositionReport.objects.filter(received_at__lt=cutoff).delete()
+    expired = _unsummed(PositionReport.objects.filter(received_at__lt=cutoff), "recorded_at")
+    deleted, _ = expired.delete()
     # The `positions` events are a track of every team too; they go with the raw positions, and the
     # coverage counts (written whenever someone moves) with them. Check-ins say where a team was: the same.
     CheckIn.objects.filter(created_at__lt=cutoff).delete()
     gone = [kinds.POSITIONS.name, kinds.COVERAGE.name, kinds.CHECKIN.name]
     Event.objects.filter(kind__in=gone, created_at__lt=cutoff).delete()
+    records_purge(now=now)
     return deleted
+
+
+def records_purge(*, now: datetime | None = None) -> dict[str, int]:
+    """Delete notes, chat messages and audit rows past their own retention; return how many of each.
+
+    NOTE_RETENTION_DAYS, CHAT_RETENTION_DAYS, AUDIT_RETENTION_DAYS (0: kept for ever). Notes of a day
+    go only once the day is summed, and their events (which carry the text) with them.
+    """
+    now = now or timezone.now()
+    presence_finished_days()  # notes wait for their day's totals
+    counts = {"notes": 0, "chat": 0, "audit": 0}
+    if settings.NOTE_RETENTION_DAYS:
+        cutoff = now - timedelta(days=settings.NOTE_RETENTION_DAYS)
+        counts["notes"], _ = _unsummed(SituationNote.objects.filter(created_at__lt=cutoff), "created_at").delete()
+        Event.objects.filter(kind__in=[kinds.NOTE.name, kinds.NOTE_ACK.name], created_at__lt=cutoff).delete()
+    if settings.CHAT_RETENTION_DAYS:
+        cutoff = now - timedelta(days=settings.CHAT_RETENTION_DAYS)
+        counts["chat"], _ = ChatMessage.objects.filter(created_at__lt=cutoff).delete()
+        Event.objects.filter(kind=kinds.CHAT.name, created_at__lt=cutoff).delete()
+    if settings.AUDIT_RETENTION_DAYS:
+        cutoff = now - timedelta(days=settings.AUDIT_RETENTION_DAYS)
+        counts["audit"], _ = AuditLog.objects.filter(at__lt=cutoff).delete()
+    return counts
 
 
 def field_positions_refresh() -> Event | None:

@@ -66,6 +66,7 @@ export const RULES = {
   coverage: { rule: "coverage" },
   chat: { rule: "history" },
   checkin: { rule: "history" },
+  level_override: { rule: "history" },
 };
 
 /** A kind pages keep in a list of their own (chat, check-ins): handed on even when already applied. */
