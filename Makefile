@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test faults setup services stop lint format browser bench bench-full messages clean
+.PHONY: run test faults setup services stop lint format browser bench bench-full bench-lagesbild messages clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,6 +27,7 @@ setup: $(VENV)/.installed services messages
 
 run: setup
 	$(PY) manage.py seed_demo
+	$(PY) manage.py simulate_history --weeks 6
 	@echo "Närvaro: http://$(HOST):$(PORT)/"
 	VENV=$(VENV) scripts/serve $(HOST) $(PORT)
 
@@ -66,6 +67,11 @@ bench: setup $(VENV)/.bench-installed
 
 bench-full: setup $(VENV)/.bench-installed
 	$(PY) bench/run.py --full
+
+# The EST situation picture on a week of 10 teams x 7 evenings x 6 hours (about 300,000 positions) and 2,000
+# notes, in a database of its own (bench_lagesbild): aggregation and picture() times. Not a timed test.
+bench-lagesbild: setup
+	$(PY) bench/lagesbild.py
 
 clean: stop
 	rm -rf .services staticfiles

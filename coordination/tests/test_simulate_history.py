@@ -44,7 +44,5 @@ def test_six_weeks_of_history_have_notes_presence_and_alerts_every_week_and_a_re
     presence = set(PresenceHour.objects.values_list("area_id", "day", "hour", "adult_kind", "person_minutes"))
     call_command("simulate_history", "--weeks", "6", stdout=StringIO())
     assert (PositionReport.objects.count(), SituationNote.objects.count(), Alert.objects.count()) == counts
-    assert (
-        sorted(PresenceHour.objects.values_list("area_id", "day", "hour", "adult_kind", "person_minutes")) == presence
-    )
+    assert set(PresenceHour.objects.values_list("area_id", "day", "hour", "adult_kind", "person_minutes")) == presence
     assert picture(period=period_for_week(*weeks[-1])) == pictures[-1]

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from coordination.management.commands.seed_demo import DEMO, STOCKHOLM
@@ -28,7 +28,6 @@ from coordination.models import (
     Alert,
     NoteHour,
     Organization,
-    PositionReport,
     PresenceHour,
     Shift,
     SituationNote,
@@ -110,6 +109,27 @@ def _track(rng: random.Random, stops: list[tuple[float, float]], start: datetime
             yield at, here[0] + (there[0] - here[0]) * share, here[1] + (there[1] - here[1]) * share
             at += timedelta(seconds=rng.randint(30, 60))
         here = there
+
+
+def insert_positions(rows: list[tuple]) -> None:
+    """Insert raw positions (shift, user, lon, lat, accuracy, recorded_at, received_at, client_id) in one statement.
+
+    Many thousand rows a day: one INSERT from arrays is some twenty times faster than bulk_create here.
+    """
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO coordination_positionreport
+                (shift_id, user_id, point, accuracy, recorded_at, received_at, client_id)
+            SELECT s, u, ST_SetSRID(ST_MakePoint(x, y), 4326), a, r, v, c
+            FROM unnest(%s::bigint[], %s::int[], %s::float8[], %s::float8[], %s::float8[],
+                        %s::timestamptz[], %s::timestamptz[], %s::text[]) AS t(s, u, x, y, a, r, v, c)
+            """,
+            [list(column) for column in columns],
+        )
 
 
 def _weighted(rng: random.Random, weights: dict):
@@ -209,17 +229,18 @@ class Command(BaseCommand):
                     # Members walk together, a few metres apart, each phone on its own clock.
                     when = at + timedelta(seconds=m * 7)
                     positions.append(
-                        PositionReport(
-                            shift=shift,
-                            user=member,
-                            point=Point(lon + m * 4e-5, lat + m * 2e-5, srid=4326),
-                            accuracy=rng.choice([5.0, 8.0, 12.0]),
-                            recorded_at=when,
-                            received_at=when + timedelta(seconds=1),
-                            client_id=f"{CLIENT_PREFIX}{shift.pk}-{member.pk}-{n}",
+                        (
+                            shift.pk,
+                            member.pk,
+                            lon + m * 4e-5,
+                            lat + m * 2e-5,
+                            rng.choice([5.0, 8.0, 12.0]),
+                            when,
+                            when + timedelta(seconds=1),
+                            f"{CLIENT_PREFIX}{shift.pk}-{member.pk}-{n}",
                         )
                     )
-        PositionReport.objects.bulk_create(positions, batch_size=2000)
+        insert_positions(positions)
         notes = self.notes(day, rng, tracks, weeks_back=weeks_back)
         alerts = self.alerts(day, rng, tracks)
         return {"positions": len(positions), "notes": notes, "alerts": alerts}
