@@ -68,33 +68,35 @@ def _slot_hour(slot: int) -> int:
 
 
 def _presence_slots(start: datetime, end: datetime) -> tuple[list[tuple], list[tuple]]:
-    """(area, team, slot, people) inside each area, and (team, slot, people) anywhere, from raw positions."""
+    """(area, team, slot, people) inside each area, and (team, slot, people) anywhere, from raw positions.
+
+    Runs inside the caller's transaction. The day's positions are read once (a sequential read
+    beats the spatial index over every day's positions) and each tested against the few areas.
+    """
     with connection.cursor() as cursor:
-        # Distinct people per slot and team first: a person counts once per slot, however often they sent.
+        # The planner's estimates make JIT compile for a second on a query that runs in less.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        # Distinct people per slot and team: a person counts once per slot, however often they sent.
         cursor.execute(
             """
-            SELECT a.id, s.team_id, floor(extract(epoch FROM p.recorded_at) / %s)::bigint AS slot,
-                   count(DISTINCT p.user_id)
-            FROM coordination_positionreport p
-            JOIN coordination_shift s ON s.id = p.shift_id
-            JOIN maps_area a ON ST_Intersects(a.polygon, p.point)
-            WHERE p.recorded_at >= %s AND p.recorded_at < %s
+            WITH day AS MATERIALIZED (
+                SELECT p.user_id, s.team_id, floor(extract(epoch FROM p.recorded_at) / %s)::bigint AS slot, p.point
+                FROM coordination_positionreport p
+                JOIN coordination_shift s ON s.id = p.shift_id
+                WHERE p.recorded_at >= %s AND p.recorded_at < %s
+            )
+            SELECT a.id, d.team_id, d.slot, count(DISTINCT d.user_id)
+            FROM day d JOIN maps_area a ON ST_Intersects(a.polygon, d.point)
             GROUP BY 1, 2, 3
+            UNION ALL
+            SELECT NULL, team_id, slot, count(DISTINCT user_id) FROM day GROUP BY 2, 3
             """,
             [SLOT_S, start, end],
         )
-        in_areas = cursor.fetchall()
-        cursor.execute(
-            """
-            SELECT s.team_id, floor(extract(epoch FROM p.recorded_at) / %s)::bigint AS slot, count(DISTINCT p.user_id)
-            FROM coordination_positionreport p
-            JOIN coordination_shift s ON s.id = p.shift_id
-            WHERE p.recorded_at >= %s AND p.recorded_at < %s
-            GROUP BY 1, 2
-            """,
-            [SLOT_S, start, end],
-        )
-        anywhere = cursor.fetchall()
+        rows = cursor.fetchall()
+    in_areas = [row for row in rows if row[0] is not None]
+    anywhere = [row[1:] for row in rows if row[0] is None]
     return in_areas, anywhere
 
 
