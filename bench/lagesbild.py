@@ -2,6 +2,7 @@
 (302,400 rows) and 2,000 notes in a fresh database, then the aggregation and picture() timed.
 
     .venv/bin/python bench/lagesbild.py          # make bench-lagesbild
+    .venv/bin/python bench/lagesbild.py --keep   # time again on the week a previous run wrote
 
 The database `bench_lagesbild` (BENCH_LAGESBILD_DB) on the dev PostgreSQL is dropped and created
 afresh each run, migrated and seeded with the Lysekil demo; the dev and test databases are never
@@ -39,35 +40,25 @@ def prepare() -> dict[str, str]:
     return env
 
 
-def run_inside() -> None:
-    """In the bench database: write the week, sum it, build its picture; print the figures."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+def write_week(monday) -> None:
+    """10 teams of one device each, out 18-24 every evening of the week from `monday`, and 2,000 notes."""
     import random
     from datetime import datetime, timedelta
     from datetime import time as clock
 
-    import django
-
-    django.setup()
     from django.contrib.auth import get_user_model
     from django.contrib.gis.geos import Point
     from django.db import connection
-    from django.utils import timezone
 
     from coordination.management.commands.seed_demo import DEMO, STOCKHOLM
     from coordination.management.commands.simulate_history import _track, insert_positions
-    from coordination.models import NoteCategory, Organization, PresenceHour, Shift, SituationNote, Team
-    from coordination.selectors.lagesbild import period_for_week, picture
-    from coordination.services import aggregate_days
+    from coordination.models import NoteCategory, Organization, Shift, SituationNote, Team
     from maps.models import Area
 
     rng = random.Random(8)
     User = get_user_model()
     org = Organization.objects.get(kind="municipality")
     places = [(p["lon"], p["lat"]) for p in DEMO["places"].values()]
-    today = timezone.localdate()
-    monday = today - timedelta(days=today.weekday()) - timedelta(weeks=2)
-    year, week, _ = monday.isocalendar()
     started = time.perf_counter()
     rows = 0
     for t in range(TEAMS):
@@ -79,11 +70,10 @@ def run_inside() -> None:
             shift = Shift.objects.create(
                 team=team, started_by=user, started_at=start, ended_at=start + timedelta(hours=HOURS)
             )
-            route = rng.sample(places, 3)
             # The walk's shape from the demo history (a point every 30-60 s), sampled every 5 s.
-            path = [(lon, lat) for _when, lon, lat in _track(rng, route, start, HOURS, 10)]
-            dense = []
+            path = [(lon, lat) for _when, lon, lat in _track(rng, rng.sample(places, 3), start, HOURS, 10)]
             total = HOURS * 3600 // EVERY_S
+            dense = []
             for i in range(total):
                 lon, lat = path[min(i * len(path) // total, len(path) - 1)]
                 when = start + timedelta(seconds=i * EVERY_S)
@@ -96,9 +86,7 @@ def run_inside() -> None:
     for _ in range(NOTES):
         area = rng.choice(areas)
         centre = area.polygon.point_on_surface
-        when = datetime.combine(
-            monday + timedelta(days=rng.randrange(7)), clock(rng.randint(18, 23), rng.randrange(60)), tzinfo=STOCKHOLM
-        )
+        day = monday + timedelta(days=rng.randrange(7))
         notes.append(
             SituationNote(
                 author=author,
@@ -107,13 +95,39 @@ def run_inside() -> None:
                 category=rng.choice(NoteCategory.values),
                 severity=rng.choice([1, 1, 2, 3]),
                 youth_count=rng.randint(0, 20),
-                created_at=when,
+                created_at=datetime.combine(day, clock(rng.randint(18, 23), rng.randrange(60)), tzinfo=STOCKHOLM),
             )
         )
     SituationNote.objects.bulk_create(notes)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE coordination_positionreport")
     print(f"written: {rows} positions, {NOTES} notes in {time.perf_counter() - started:.1f} s")
+
+
+def run_inside() -> None:
+    """In the bench database: write the week (unless there), sum it, build its picture; print the figures."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from datetime import timedelta
+
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    from coordination.models import AggregatedDay, NoteHour, PresenceHour, Team
+    from coordination.selectors.lagesbild import period_for_week, picture
+    from coordination.services import aggregate_days
+
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday()) - timedelta(weeks=2)
+    year, week, _ = monday.isocalendar()
+    if Team.objects.filter(name="Bench 0").exists():
+        # --keep: the week is there; only its totals are dropped and summed again.
+        for model in (PresenceHour, NoteHour, AggregatedDay):
+            model.objects.all().delete()
+        print("reusing the week written before")
+    else:
+        write_week(monday)
 
     started = time.perf_counter()
     days = aggregate_days(start=monday, end=monday + timedelta(days=6))
@@ -129,10 +143,8 @@ def run_inside() -> None:
         picture(period=period)
     picture_s = (time.perf_counter() - started) / 5
     print(f"picture(): first {first_s * 1000:.0f} ms, then {picture_s * 1000:.0f} ms on average of 5")
-    print(
-        f"  {len(seen.areas)} areas, {sum(map(sum, seen.notes_matrix))} notes,"
-        f" {seen.presence_trend.current} adult-hours"
-    )
+    notes = sum(map(sum, seen.notes_matrix))
+    print(f"  {len(seen.areas)} areas, {notes} notes, {seen.presence_trend.current} adult-hours")
     for line in seen.summary[:4]:
         print(f"  {line}")
     print(f"target: aggregation < 10 s: {'met' if aggregate_s < 10 else 'NOT met'}")
@@ -142,5 +154,11 @@ if __name__ == "__main__":
     if "--inside" in sys.argv:
         run_inside()
     else:
-        env = prepare()
+        if "--keep" in sys.argv:
+            os.environ["BENCH_DATABASE_NAME"] = DB
+            from bench import server
+
+            env = server.bench_env()
+        else:
+            env = prepare()
         subprocess.run([sys.executable, __file__, "--inside"], check=True, env=env, cwd=ROOT)
