@@ -387,6 +387,14 @@ def picture(*, period: Period, area_id: int | None = None) -> Picture:
     figures = _alert_figures(alerts)
     notes_total = sum(current.values())
     notes_before = [sum(b.values()) for b in before if b is not None]
+    # Per area: its notes against the mean of the summed periods before (the area with those inside it).
+    area_changes = []
+    summed_before = [span for span in previous if has_data(span)]
+    if summed_before:
+        for area in areas:
+            inside = tree[area.area_id]
+            mean = statistics.fmean(sum(r[5] for r in totals.notes_in(*span, inside)) for span in summed_before)
+            area_changes.append((area.name, area.notes, mean))
     summary = _summary(
         period=period,
         notes_total=notes_total,
@@ -395,6 +403,7 @@ def picture(*, period: Period, area_id: int | None = None) -> Picture:
         trends=trend_by_category,
         areas=areas,
         uncovered={name: uncovered[name] for name in uncovered_hotspots},
+        area_changes=area_changes,
         alerts=figures,
         notes_matrix=notes_matrix,
         presence_matrix=presence_matrix,
@@ -425,6 +434,7 @@ def _summary(
     trends: dict[str, Trend],
     areas: list[AreaPicture],
     uncovered: dict[str, int],
+    area_changes: list[tuple[str, int, float]],
     alerts: AlertFigures,
     notes_matrix: list[list[int]],
     presence_matrix: list[list[float]],
@@ -476,6 +486,18 @@ def _summary(
                     "mean": _number(trend.previous_mean),
                 }
             )
+    # The two areas whose notes changed most (by at least two) against their mean of the periods before.
+    moved = sorted(
+        (change for change in area_changes if abs(change[1] - change[2]) >= 2),
+        key=lambda change: (-abs(change[1] - change[2]), change[0]),
+    )[:2]
+    for name, current, mean in moved:
+        template = (
+            _("%(area)s: fler noteringar, %(current)d mot i snitt %(mean)s.")
+            if current > mean
+            else _("%(area)s: färre noteringar, %(current)d mot i snitt %(mean)s.")
+        )
+        lines.append(template % {"area": name, "current": current, "mean": _number(mean)})
     severe = [a for a in areas if a.level in (Level.RED, Level.ORANGE)]
     for level in (Level.RED, Level.ORANGE):
         names = [a.name for a in severe if a.level == level]

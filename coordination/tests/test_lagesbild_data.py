@@ -300,6 +300,8 @@ def test_the_trend_compares_with_the_mean_of_the_four_weeks_before(world):
     assert (trend.current, trend.previous_mean, trend.change, trend.last_year) == (5, 3.0, 2.0, None)
     assert seen.trend_by_category["drugs"].previous_mean == 0.0
     assert any(line.startswith("Samling av unga ökade: 5 mot i snitt 3,0") for line in seen.summary), seen.summary
+    assert "Hamnen: fler noteringar, 5 mot i snitt 3,0." in seen.summary
+    assert "Centrum: fler noteringar, 5 mot i snitt 3,0." in seen.summary
 
 
 def test_the_trend_counts_only_weeks_that_were_summed_and_names_last_year_when_there_is_data(world):
