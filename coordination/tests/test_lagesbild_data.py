@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from coordination import kinds, services
@@ -408,3 +408,17 @@ def test_weeks_months_and_ranges():
         period_for_range(date(2024, 1, 1), date(2026, 1, 1))
     with pytest.raises(ValueError, match="Månaden"):
         period_for_month(2026, 13)
+
+
+def test_the_aggregate_command_sums_a_range_and_refuses_one_that_ends_before_it_starts(world):
+    friday = friday_evening(world)
+    out = StringIO()
+
+    call_command("aggregate", "--from", str(friday - timedelta(days=1)), "--to", str(friday), stdout=out)
+
+    assert out.getvalue().startswith(f"Summed 2 day(s) from {friday - timedelta(days=1)} to {friday}")
+    assert AggregatedDay.objects.count() == 2
+    with pytest.raises(CommandError, match="before"):
+        call_command("aggregate", "--from", str(friday), "--to", str(friday - timedelta(days=1)))
+    with pytest.raises(CommandError, match="Not a date"):
+        call_command("aggregate", "--from", "fredag")
