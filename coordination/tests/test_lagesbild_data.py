@@ -5,7 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from coordination import kinds, services
 from coordination.errors import Forbidden, Invalid
@@ -422,3 +422,18 @@ def test_the_aggregate_command_sums_a_range_and_refuses_one_that_ends_before_it_
         call_command("aggregate", "--from", str(friday), "--to", str(friday - timedelta(days=1)))
     with pytest.raises(CommandError, match="Not a date"):
         call_command("aggregate", "--from", "fredag")
+
+
+def test_the_summary_and_the_period_errors_are_in_english_for_an_english_reader(world):
+    friday = friday_evening(world)
+    services.aggregate_days(start=friday, end=friday)
+    year, week, _ = friday.isocalendar()
+
+    with translation.override("en"):
+        seen = picture(period=period_for_week(year, week))
+        with pytest.raises(ValueError, match="Week 54 does not exist in 2026: the year has weeks 1–53"):
+            period_for_week(2026, 54)
+
+    assert seen.period.label == f"week {week} {year}"
+    assert "Hamnen: 1 note was made when no adults were there." in seen.summary
+    assert "2 of 3 notes were made in an hour when adults were out." in seen.summary
