@@ -181,6 +181,14 @@ def may_read_reports(viewer: Viewer) -> bool:
     return viewer.is_duty or viewer.is_partner or viewer.is_admin
 
 
+def may_read_lagesbild(viewer: Viewer) -> bool:
+    """The EST situation picture (page, CSV, PDF): duty, partner and admin; never field or association.
+
+    It shows where things happen and where adults were not, which field members and clubs need not see.
+    """
+    return viewer.is_duty or viewer.is_partner or viewer.is_admin
+
+
 # --- doing --------------------------------------------------------------------------------------
 
 
@@ -237,6 +245,11 @@ def activity_filter(viewer: Viewer) -> Q:
 def may_read_chat(viewer: Viewer) -> bool:
     """Chat history: duty and field members (each channel is still filtered by may_see)."""
     return viewer.is_duty or viewer.is_field
+
+
+def may_override_lagesbild_level(viewer: Viewer) -> bool:
+    """Overriding an area's level with a reason is the EST group's call: duty and admin (the partner reads)."""
+    return viewer.is_duty or viewer.is_admin
 
 
 def may_use_association_page(viewer: Viewer) -> bool:
