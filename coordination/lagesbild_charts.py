@@ -78,7 +78,7 @@ def _svg(figure: Figure, prefix: str) -> bytes:
     out = io.BytesIO()
     figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     text = out.getvalue().decode()
-    text = text[text.index("<svg") :]  # drop the XML declaration and DOCTYPE: the SVG goes inside HTML
+    text = text[text.index("<svg") :].strip()  # drop the XML declaration and DOCTYPE: the SVG goes inside HTML
     # matplotlib numbers its ids per figure (patch_1, axes_1, ...): prefix them so two figures never clash.
     text = re.sub(r'id="([^"]+)"', rf'id="{prefix}-\1"', text)
     text = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", text)

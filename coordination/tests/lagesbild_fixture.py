@@ -4,7 +4,7 @@ The rendering tests (page, CSV, PDF, charts) use it so that they do not depend o
 `picture_fixture(areas=...)` takes the ids and names of real areas so the map can find their outlines.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from coordination.lagesbild import (
     AlertFigures,
@@ -152,3 +152,39 @@ def picture_fixture(
             )
         ],
     )
+
+
+class StandInSelector:
+    """The data helper's selector as its contract describes it, with the fixture's figures."""
+
+    def __init__(self, areas: list[tuple[int, str, str]]):
+        self.areas = areas
+        self.calls: list[tuple[Period, int | None]] = []
+
+    def period_for_week(self, year: int, week: int) -> Period:
+        start = date.fromisocalendar(year, week, 1)
+        return Period(start=start, end=start + timedelta(days=6), label=f"v. {week} {year}", iso_week=(year, week))
+
+    def period_for_month(self, year: int, month: int) -> Period:
+        start = date(year, month, 1)
+        end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return Period(start=start, end=end, label=f"{year}-{month:02d}")
+
+    def period_for_range(self, start: date, end: date) -> Period:
+        return Period(start=start, end=end, label=f"{start.isoformat()} – {end.isoformat()}")
+
+    def picture(self, *, period: Period, area_id: int | None = None):
+        self.calls.append((period, area_id))
+        picture = picture_fixture(period=period, areas=self.areas)
+        if area_id is not None:
+            picture.areas[:] = [a for a in picture.areas if a.area_id == area_id]
+        return picture
+
+
+def stand_in_selector(world, monkeypatch) -> StandInSelector:
+    """Let the lägesbild views read the fixture's picture for the world's Hamnen and Centrum."""
+    from coordination import lagesbild_views
+
+    selector = StandInSelector([(world.hotspot.pk, "Hamnen", "hotspot"), (world.district.pk, "Centrum", "district")])
+    monkeypatch.setattr(lagesbild_views, "_selector", lambda: selector)
+    return selector

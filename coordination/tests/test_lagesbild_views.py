@@ -15,9 +15,8 @@ from django.utils import timezone
 from config import urls as project_urls
 from coordination import access, lagesbild_views
 from coordination.errors import Forbidden, Invalid
-from coordination.lagesbild import Period
 from coordination.models import AuditLog, Membership, Role
-from coordination.tests.lagesbild_fixture import picture_fixture
+from coordination.tests.lagesbild_fixture import StandInSelector, stand_in_selector
 from coordination.tests.test_access import person
 
 User = get_user_model()
@@ -25,38 +24,9 @@ User = get_user_model()
 WEEK = reverse("lagesbild_week", kwargs={"year": 2026, "week": 47})
 
 
-class StandInSelector:
-    """The data helper's selector as its contract describes it, with the fixture's figures."""
-
-    def __init__(self, world):
-        self.areas = [(world.hotspot.pk, "Hamnen", "hotspot"), (world.district.pk, "Centrum", "district")]
-        self.calls: list[tuple[Period, int | None]] = []
-
-    def period_for_week(self, year: int, week: int) -> Period:
-        start = date.fromisocalendar(year, week, 1)
-        return Period(start=start, end=start + timedelta(days=6), label=f"v. {week} {year}", iso_week=(year, week))
-
-    def period_for_month(self, year: int, month: int) -> Period:
-        start = date(year, month, 1)
-        end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        return Period(start=start, end=end, label=f"{year}-{month:02d}")
-
-    def period_for_range(self, start: date, end: date) -> Period:
-        return Period(start=start, end=end, label=f"{start.isoformat()} – {end.isoformat()}")
-
-    def picture(self, *, period: Period, area_id: int | None = None):
-        self.calls.append((period, area_id))
-        picture = picture_fixture(period=period, areas=self.areas)
-        if area_id is not None:
-            picture.areas[:] = [a for a in picture.areas if a.area_id == area_id]
-        return picture
-
-
 @pytest.fixture
 def lagesbild_selector(world, monkeypatch) -> StandInSelector:
-    selector = StandInSelector(world)
-    monkeypatch.setattr(lagesbild_views, "_selector", lambda: selector)
-    return selector
+    return stand_in_selector(world, monkeypatch)
 
 
 @pytest.fixture
