@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import matplotlib
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
@@ -87,6 +88,11 @@ def _svg(figure: Figure, prefix: str) -> bytes:
     return text.encode()
 
 
+def _number(value: float) -> str:
+    """A whole number as it is, anything else with one decimal, in the active language (9, 4,5)."""
+    return number_format(int(value)) if float(value).is_integer() else number_format(value, 1)
+
+
 def _figure(width: float, height: float) -> Figure:
     # Fixed margins, set by each chart: constrained layout measured every label twice and cost half the time.
     return Figure(figsize=(width, height), dpi=96)
@@ -116,7 +122,7 @@ def heatmap_svg(
         for y, row in enumerate(rows):
             for x, value in enumerate(row):
                 if value:
-                    shown = f"{value:.0f}" if float(value).is_integer() or value >= 10 else f"{value:.1f}"
+                    shown = _number(value) if value < 10 else number_format(round(value))
                     colour = "white" if value > peak * 0.55 else "#14212e"
                     ax.text(x, y, shown, ha="center", va="center", fontsize=8, color=colour)
         bar = figure.colorbar(image, cax=figure.add_axes((0.9, 0.16, 0.022, 0.72)))
@@ -158,9 +164,8 @@ def trend_svg(trends: Mapping[str, Trend], *, labels: Mapping[str, str], title: 
         for p, key in zip(positions, keys, strict=True):
             change = trends[key].change
             sign = "+" if change > 0 else ("−" if change < 0 else "±")
-            ax.text(
-                trends[key].current + top * 0.02, p, f"{trends[key].current:g} ({sign}{abs(change):.1f})", va="center"
-            )
+            shown = f"{_number(trends[key].current)} ({sign}{number_format(abs(change), 1)})"
+            ax.text(trends[key].current + top * 0.02, p, shown, va="center")
         ax.set_yticks(list(positions), [str(labels.get(key, key)) for key in keys])
         ax.invert_yaxis()  # the largest first, at the top
         ax.set_xlim(0, top * 1.3)
@@ -228,7 +233,7 @@ def area_map_svg(
             density = ax.hexbin(
                 [p[0] for p in inside],
                 [p[1] for p in inside],
-                gridsize=18,
+                gridsize=32,
                 extent=(x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y),
                 mincnt=1,
                 cmap=DENSITY_CMAP,
@@ -238,20 +243,7 @@ def area_map_svg(
             density.set_gid("notes-density")
             bar = figure.colorbar(density, cax=figure.add_axes((0.8, 0.08, 0.025, 0.4)))
             bar.set_label(_("Noteringar per ruta"))
-        for area, shape in drawn:
-            if area.kind == "municipality":
-                continue
-            ax.annotate(
-                area.name,
-                shape.label_at,
-                ha="center",
-                va="center",
-                fontsize=12,
-                fontweight="bold",
-                color="#14212e",
-                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
-                zorder=3,
-            )
+        _label_areas(ax, drawn, width=x1 - x0, height=y1 - y0)
         ax.set_xlim(x0 - pad_x, x1 + pad_x)
         ax.set_ylim(y0 - pad_y, y1 + pad_y)
         # Degrees of longitude shrink towards the pole: keep the map's proportions true at this latitude.
@@ -263,6 +255,31 @@ def area_map_svg(
         ]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title=_("Nivå"))
         return _svg(figure, prefix)
+
+
+def _label_areas(ax, drawn: list[tuple[AreaPicture, AreaShape]], *, width: float, height: float) -> None:
+    """Each area's name inside it; the smallest first, and a larger area's name moved up if it would cover one."""
+    placed: list[tuple[float, float]] = []
+    for area, shape in sorted(drawn, key=lambda pair: _bbox_size(pair[1])):
+        if area.kind == "municipality":
+            continue
+        x, y = shape.label_at
+        if any(abs(x - px) < width * 0.15 and abs(y - py) < height * 0.06 for px, py in placed):
+            ys = [point[1] for ring in shape.rings for point in ring]
+            xs = [point[0] for ring in shape.rings for point in ring]
+            x, y = (min(xs) + max(xs)) / 2, max(ys) - (max(ys) - min(ys)) * 0.08
+        placed.append((x, y))
+        ax.annotate(
+            area.name,
+            (x, y),
+            ha="center",
+            va="center",
+            fontsize=12,
+            fontweight="bold",
+            color="#14212e",
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
+            zorder=3,
+        )
 
 
 def _bbox_size(shape: AreaShape) -> float:

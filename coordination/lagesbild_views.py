@@ -313,13 +313,18 @@ def _minutes_text(seconds: float | None) -> str:
     return _("%(n)s min") % {"n": round(seconds / 60)}
 
 
-def _trend_text(trend: Trend) -> dict:
+# Figures where more is better: adult presence and positive meetings (their rise shows green, not red).
+MORE_IS_BETTER = {"positive", "presence"}
+
+
+def _trend_text(trend: Trend, *, key: str = "") -> dict:
     change = trend.change
+    worse = change < 0 if key in MORE_IS_BETTER else change > 0
     return {
         "current": trend.current,
         "previous_mean": round(trend.previous_mean, 1),
         "change": round(change, 1),
-        "direction": "up" if change > 0 else ("down" if change < 0 else "same"),
+        "direction": "same" if change == 0 else ("worse" if worse else "better"),
         "last_year": trend.last_year,
     }
 
@@ -410,10 +415,10 @@ def _context(
         "area_name": next((a.name for a in picture.areas if a.area_id == area_id), None),
         "rows": _area_rows(picture),
         "figures": figures,
-        "presence_trend": _trend_text(picture.presence_trend),
+        "presence_trend": _trend_text(picture.presence_trend, key="presence"),
         "reports_trend": _trend_text(picture.reports_trend) if picture.reports_trend else None,
         "trends": [
-            {"label": _category_labels().get(key, key), **_trend_text(trend)}
+            {"label": _category_labels().get(key, key), **_trend_text(trend, key=key)}
             for key, trend in sorted(picture.trend_by_category.items(), key=lambda item: -item[1].current)
         ],
         "alert_times": {

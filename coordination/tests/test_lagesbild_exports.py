@@ -291,7 +291,7 @@ def test_a_heatmap_is_valid_svg_with_seven_days_and_its_figures(kind):
     root = ElementTree.fromstring(svg)
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert {"Mån", "Tis", "Ons", "Tor", "Fre", "Lör", "Sön"} <= set(texts)
-    assert ("9" if kind == "notes" else "4.5") in texts
+    assert ("9" if kind == "notes" else "4,5") in texts  # Swedish decimals, like the tables
     assert all(element.get("id", "").startswith(f"{kind}-") for element in root.iter() if element.get("id"))
 
 
@@ -301,7 +301,7 @@ def test_the_trend_chart_shows_every_category_with_its_change():
         picture.trend_by_category, labels=dict(NoteCategory.choices), title="Trend", prefix="trend"
     )
     texts = [t.text for t in ElementTree.fromstring(svg).iter(f"{SVG}text")]
-    assert "Samling av unga" in texts and "17 (+7.5)" in texts and "5 (−1.0)" in texts
+    assert "Samling av unga" in texts and "17 (+7,5)" in texts and "5 (−1,0)" in texts
     assert "Samma vecka i fjol" in texts
 
 
