@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import matplotlib
 from django.utils.formats import number_format
@@ -26,6 +27,7 @@ __all__ = [
     "LEVEL_COLOURS",
     "AreaShape",
     "area_map_svg",
+    "first_busy_hour",
     "heatmap_svg",
     "trend_svg",
     "weekday_names",
@@ -88,9 +90,12 @@ def _svg(figure: Figure, prefix: str) -> bytes:
     return text.encode()
 
 
-def _number(value: float) -> str:
-    """A whole number as it is, anything else with one decimal, in the active language (9, 4,5)."""
-    return number_format(int(value)) if float(value).is_integer() else number_format(value, 1)
+def _number(value: float, decimals: int = 1, *, whole_as_is: bool = True) -> str:
+    """A whole number as it is, anything else rounded half up, in the active language (9, 4,5)."""
+    if whole_as_is and float(value).is_integer():
+        return number_format(int(value))
+    exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return number_format(exact, decimals)
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -101,32 +106,58 @@ def _figure(width: float, height: float) -> Figure:
 # --- heatmaps -----------------------------------------------------------------------------------
 
 
+def first_busy_hour(*matrices: Sequence[Sequence[float]], latest: int = 12) -> int:
+    """The hour the heatmaps start at: noon, or the first hour with any figure when that is earlier.
+
+    Evening work fills 17-24; hours 0-11 would take half the width and stay empty most weeks.
+    """
+    hours = [hour for matrix in matrices for row in matrix for hour, value in enumerate(row) if value]
+    return min([latest, *hours])
+
+
 def heatmap_svg(
-    matrix: Sequence[Sequence[float]], *, title: str, unit: str, kind: str = "notes", prefix: str = "heatmap"
+    matrix: Sequence[Sequence[float]],
+    *,
+    title: str,
+    unit: str,
+    kind: str = "notes",
+    first_hour: int = 0,
+    prefix: str = "heatmap",
 ) -> bytes:
-    """A weekday (rows, Monday first) × hour (0-23) matrix as a heatmap; `kind` "notes" or "presence" picks colours."""
+    """A weekday (rows, Monday first) × hour matrix as a heatmap, hours `first_hour`-23; `kind` picks the colours."""
     rows = [list(row) + [0] * (24 - len(row)) for row in matrix] + [[0] * 24] * (7 - len(matrix))
+    rows = [row[first_hour:24] for row in rows]
+    columns = 24 - first_hour
     peak = max((max(row) for row in rows), default=0) or 1
     with matplotlib.rc_context(STYLE):
         figure = _figure(7.2, 3.6)
-        ax = figure.add_axes((0.08, 0.16, 0.8, 0.72))
+        ax = figure.add_axes((0.08, 0.16, 0.9, 0.72))
         cmap = NOTES_CMAP if kind == "notes" else PRESENCE_CMAP
-        image = ax.imshow(rows, cmap=cmap, vmin=0, vmax=peak, aspect="auto", interpolation="nearest")
-        ax.set_title(title, loc="left")
+        ax.imshow(rows, cmap=cmap, vmin=0, vmax=peak, aspect="auto", interpolation="nearest")
+        ax.set_title(f"{title} ({unit})", loc="left")
         ax.set_yticks(range(7), weekday_names())
-        ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
+        step = 1 if columns <= 12 else (2 if columns <= 18 else 3)
+        ticks = range(0, columns, step)
+        ax.set_xticks(ticks, [f"{first_hour + x:02d}" for x in ticks])
         ax.set_xlabel(_("Timme"))
         # Thin white lines between cells, so neighbouring hours read apart on a projector.
-        ax.vlines([x - 0.5 for x in range(1, 24)], -0.5, 6.5, colors="white", linewidth=1)
-        ax.hlines([y - 0.5 for y in range(1, 7)], -0.5, 23.5, colors="white", linewidth=1)
+        ax.vlines([x - 0.5 for x in range(1, columns)], -0.5, 6.5, colors="white", linewidth=1)
+        ax.hlines([y - 0.5 for y in range(1, 7)], -0.5, columns - 0.5, colors="white", linewidth=1)
+        size = 12 if columns <= 12 else (10 if columns <= 18 else 8)
         for y, row in enumerate(rows):
             for x, value in enumerate(row):
                 if value:
-                    shown = _number(value) if value < 10 else number_format(round(value))
                     colour = "white" if value > peak * 0.55 else "#14212e"
-                    ax.text(x, y, shown, ha="center", va="center", fontsize=8, color=colour)
-        bar = figure.colorbar(image, cax=figure.add_axes((0.9, 0.16, 0.022, 0.72)))
-        bar.set_label(unit)
+                    ax.text(
+                        x,
+                        y,
+                        _number(value, 0 if value >= 10 else 1),
+                        ha="center",
+                        va="center",
+                        fontsize=size,
+                        color=colour,
+                    )
+        # Every cell carries its number, so no colour bar (one axes less to lay out on every request).
         return _svg(figure, prefix)
 
 
@@ -164,7 +195,7 @@ def trend_svg(trends: Mapping[str, Trend], *, labels: Mapping[str, str], title: 
         for p, key in zip(positions, keys, strict=True):
             change = trends[key].change
             sign = "+" if change > 0 else ("−" if change < 0 else "±")
-            shown = f"{_number(trends[key].current)} ({sign}{number_format(abs(change), 1)})"
+            shown = f"{_number(trends[key].current)} ({sign}{_number(abs(change), whole_as_is=False)})"
             ax.text(trends[key].current + top * 0.02, p, shown, va="center")
         ax.set_yticks(list(positions), [str(labels.get(key, key)) for key in keys])
         ax.invert_yaxis()  # the largest first, at the top
@@ -241,8 +272,6 @@ def area_map_svg(
                 zorder=2,
             )
             density.set_gid("notes-density")
-            bar = figure.colorbar(density, cax=figure.add_axes((0.8, 0.08, 0.025, 0.4)))
-            bar.set_label(_("Noteringar per ruta"))
         _label_areas(ax, drawn, width=x1 - x0, height=y1 - y0)
         ax.set_xlim(x0 - pad_x, x1 + pad_x)
         ax.set_ylim(y0 - pad_y, y1 + pad_y)
@@ -253,6 +282,9 @@ def area_map_svg(
             Patch(facecolor=LEVEL_COLOURS[level], alpha=AREA_ALPHA, edgecolor=NAVY, label=level.label)
             for level in levels
         ]
+        if inside:
+            # A legend entry, not a colour bar: cheaper to draw, and "darker = more" is all the meeting needs.
+            handles.append(Patch(facecolor=DENSITY_CMAP(1.0), label=_("Noteringar (mörkare = fler)")))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title=_("Nivå"))
         return _svg(figure, prefix)
 

@@ -250,11 +250,14 @@ def _category_labels() -> dict[str, str]:
 
 
 def _draw(picture: Picture, shapes: dict, points: list) -> Figures:
+    # Both heatmaps start at the same hour, so that they read side by side cell for cell.
+    first_hour = lagesbild_charts.first_busy_hour(picture.notes_matrix, picture.presence_matrix)
     notes = lagesbild_charts.heatmap_svg(
         picture.notes_matrix,
         title=_("Noteringar per veckodag och timme"),
         unit=_("noteringar"),
         kind="notes",
+        first_hour=first_hour,
         prefix="notes",
     )
     presence = lagesbild_charts.heatmap_svg(
@@ -262,6 +265,7 @@ def _draw(picture: Picture, shapes: dict, points: list) -> Figures:
         title=_("Vuxna på plats per veckodag och timme"),
         unit=_("vuxentimmar"),
         kind="presence",
+        first_hour=first_hour,
         prefix="presence",
     )
     trend = lagesbild_charts.trend_svg(
@@ -322,8 +326,8 @@ def _trend_text(trend: Trend, *, key: str = "") -> dict:
     worse = change < 0 if key in MORE_IS_BETTER else change > 0
     return {
         "current": trend.current,
-        "previous_mean": round(trend.previous_mean, 1),
-        "change": round(change, 1),
+        "previous_mean": trend.previous_mean,
+        "change": change,
         "direction": "same" if change == 0 else ("worse" if worse else "better"),
         "last_year": trend.last_year,
     }
