@@ -192,6 +192,11 @@ def may_read_lagesbild(viewer: Viewer) -> bool:
 # --- doing --------------------------------------------------------------------------------------
 
 
+def may_override_level(viewer: Viewer) -> bool:
+    """The EST group sets an area's level in the situation picture: duty and admins; the partner only reads it."""
+    return viewer.is_duty or viewer.is_admin
+
+
 def may_start_shift(viewer: Viewer, team_id: int) -> bool:
     """A field member starts and ends their own team's shift; duty and admins may for any team.
 
@@ -245,11 +250,6 @@ def activity_filter(viewer: Viewer) -> Q:
 def may_read_chat(viewer: Viewer) -> bool:
     """Chat history: duty and field members (each channel is still filtered by may_see)."""
     return viewer.is_duty or viewer.is_field
-
-
-def may_override_lagesbild_level(viewer: Viewer) -> bool:
-    """Overriding an area's level with a reason is the EST group's call: duty and admin (the partner reads)."""
-    return viewer.is_duty or viewer.is_admin
 
 
 def may_use_association_page(viewer: Viewer) -> bool:

@@ -482,7 +482,7 @@ def _respond(
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{_filename(period, area_id, "pdf")}"'
         return response
-    may_override = period.iso_week is not None and access.may_override_lagesbild_level(viewer)
+    may_override = period.iso_week is not None and access.may_override_level(viewer)
     context.update(
         {
             **page_context(request, viewer, current="lagesbild"),
@@ -539,7 +539,7 @@ def lagesbild_month(request: HttpRequest, year: int, month: int) -> HttpResponse
 def lagesbild_override(request: HttpRequest, year: int, week: int) -> HttpResponse:
     """Override an area's level for a week (with a reason), then back to the week; errors show on the page."""
     viewer = _reader(request)
-    if not access.may_override_lagesbild_level(viewer):
+    if not access.may_override_level(viewer):
         raise PermissionDenied
     try:
         _week_period(year, week)

@@ -73,7 +73,7 @@ def test_may_read_lagesbild_cell_by_cell(world, who):
 
 @pytest.mark.parametrize("who", OVERRIDERS)
 def test_may_override_a_level_cell_by_cell(world, who):
-    assert access.may_override_lagesbild_level(access.viewer_for(person(world, who))) is OVERRIDERS[who]
+    assert access.may_override_level(access.viewer_for(person(world, who))) is OVERRIDERS[who]
 
 
 @pytest.mark.parametrize("who", ["dana", "frida", "superuser", "system owner (admin membership)"])
