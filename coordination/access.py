@@ -181,6 +181,14 @@ def may_read_reports(viewer: Viewer) -> bool:
     return viewer.is_duty or viewer.is_partner or viewer.is_admin
 
 
+def may_read_lagesbild(viewer: Viewer) -> bool:
+    """The EST situation picture (page, CSV, PDF): duty, partner and admin; never field or association.
+
+    It shows where things happen and where adults were not, which field members and clubs need not see.
+    """
+    return viewer.is_duty or viewer.is_partner or viewer.is_admin
+
+
 # --- doing --------------------------------------------------------------------------------------
 
 

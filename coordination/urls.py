@@ -1,9 +1,10 @@
-"""The screens: the public map, the association page, landing, field page (with its PWA files), duty map, login."""
+"""The screens: the public map, the association page, landing, field page (with its PWA files), duty map,
+the EST situation picture (lägesbild), login."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from coordination import activity_views, views
+from coordination import activity_views, lagesbild_views, views
 
 urlpatterns = [
     path("", activity_views.public_map, name="public"),
@@ -16,6 +17,10 @@ urlpatterns = [
     path("falt/sw.js", views.field_service_worker, name="field_sw"),
     path("falt/manifest.webmanifest", views.field_manifest, name="field_manifest"),
     path("jour/", views.ops, name="ops"),
+    path("lagesbild/", lagesbild_views.lagesbild, name="lagesbild"),
+    path("lagesbild/<int:year>/v<int:week>/", lagesbild_views.lagesbild_week, name="lagesbild_week"),
+    path("lagesbild/<int:year>/v<int:week>/niva/", lagesbild_views.lagesbild_override, name="lagesbild_override"),
+    path("lagesbild/<int:year>/<int:month>/", lagesbild_views.lagesbild_month, name="lagesbild_month"),
     path("konto/logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
 ]

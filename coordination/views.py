@@ -52,7 +52,11 @@ def screens_for(viewer: access.Viewer, *, is_staff: bool = False) -> list[Screen
 
 def page_context(request: HttpRequest, viewer: access.Viewer, *, current: str) -> dict:
     """What base.html needs: the screens for the role switcher and which one is shown."""
-    return {"screens": screens_for(viewer, is_staff=request.user.is_staff), "current_screen": current}
+    return {
+        "screens": screens_for(viewer, is_staff=request.user.is_staff),
+        "current_screen": current,
+        "lagesbild_url": reverse("lagesbild") if access.may_read_lagesbild(viewer) else None,
+    }
 
 
 def _viewer_allowed(request: HttpRequest, allowed: Callable[[access.Viewer], bool]) -> access.Viewer:
