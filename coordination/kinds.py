@@ -111,3 +111,9 @@ CHECKIN = declare(
     fields={"id", "team", "team_name", "shift", "place", "place_name", "lat", "lon", "created_at"},
     rule=Rule.HISTORY,
 )
+# EST decisions for staff screens: focus areas, evenings and hours (the duty map and field page show
+# "Veckans fokus" while a window is open). Withdrawn decisions leave the picture.
+DECISION_FIELDS = {"id", "year", "week", "areas", "area_names", "weekdays", "start", "end", "windows"}
+DECISION_FIELDS |= {"who", "who_name", "note", "created_at"}
+DECISION = declare("decision", scopes=STAFF, fields=DECISION_FIELDS, rule=Rule.UPSERT, layer="focus")
+DECISION_WITHDRAWN = declare("decision_withdrawn", scopes=STAFF, fields={"id"}, rule=Rule.REMOVE, layer="focus")

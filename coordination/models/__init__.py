@@ -1,5 +1,6 @@
 """Organisations, teams, shifts and everything a shift produces, plus the ordered event log."""
 
+from coordination.models.est import EstDecision
 from coordination.models.evening import (
     Alert,
     ChatMessage,
@@ -20,6 +21,7 @@ __all__ = [
     "ChatMessage",
     "CheckIn",
     "DeviceToken",
+    "EstDecision",
     "Event",
     "LatestPosition",
     "Membership",

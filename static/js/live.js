@@ -66,6 +66,8 @@ export const RULES = {
   coverage: { rule: "coverage" },
   chat: { rule: "history" },
   checkin: { rule: "history" },
+  decision: { rule: "upsert", layer: "focus" },
+  decision_withdrawn: { rule: "remove", layer: "focus" },
 };
 
 /** A kind pages keep in a list of their own (chat, check-ins): handed on even when already applied. */
