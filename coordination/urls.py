@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from coordination import activity_views, views
+from coordination import activity_views, est_views, views
 
 urlpatterns = [
     path("", activity_views.public_map, name="public"),
@@ -16,6 +16,14 @@ urlpatterns = [
     path("falt/sw.js", views.field_service_worker, name="field_sw"),
     path("falt/manifest.webmanifest", views.field_manifest, name="field_manifest"),
     path("jour/", views.ops, name="ops"),
+    # EST decisions of a week (coordination/est_views.py); the week's picture is /lagesbild/<year>/v<week>/.
+    path("lagesbild/beslut/", est_views.est_decisions_now, name="est_decisions_now"),
+    path("lagesbild/<int:year>/v<int:week>/beslut/", est_views.est_decisions, name="est_decisions"),
+    path(
+        "lagesbild/<int:year>/v<int:week>/beslut/<int:pk>/aterkalla/",
+        est_views.est_decision_withdraw,
+        name="est_decision_withdraw",
+    ),
     path("konto/logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -269,3 +269,97 @@ def test_a_decision_with_two_areas_is_followed_up_per_area(world):
     next_week = date.fromisocalendar(YEAR, WEEK + 1, 1)
     period = Period(start=next_week, end=next_week + timedelta(days=6), label="v. 50", iso_week=(YEAR, WEEK + 1))
     assert [r.area_name for r in decision_followups(period=period)] == ["Hamnen", "Centrum"]
+
+
+# --- the decisions page -------------------------------------------------------------------------------
+
+
+def page_url(year: int = YEAR, week: int = WEEK) -> str:
+    from django.urls import reverse
+
+    return reverse("est_decisions", kwargs={"year": year, "week": week})
+
+
+def form_data(world, **changes) -> dict:
+    data = {
+        "year": YEAR,
+        "week": WEEK,
+        "areas": [world.hotspot.pk],
+        "weekdays": ["4", "5"],
+        "start": "19:00",
+        "end": "23:00",
+        "who": "team",
+        "team": world.harbour_team.pk,
+        "organization": "",
+        "note": "Samlingar vid hamnplanen",
+    }
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize(("person", "status"), [("dana", 200), ("frida", 200), ("alice", 403), ("erik", 403)])
+def test_the_page_is_read_by_duty_and_partner_and_every_view_is_audited(client, world, person, status):
+    from coordination.models import AuditLog
+
+    client.force_login(getattr(world, person))
+    response = client.get(page_url(), REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == status
+    if status == 200:
+        assert "v. 49 2026" in response.content.decode()
+        log = AuditLog.objects.get()
+        assert log.user == getattr(world, person) and log.action == "est_decisions.view"
+        assert log.detail == {"year": YEAR, "week": WEEK, "address": "10.1.2.3"}
+
+
+def test_duty_records_a_decision_on_the_page_and_sees_it_listed(client, world):
+    client.force_login(world.dana)
+    response = client.post(page_url(), form_data(world), follow=True)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Beslutet är registrerat." in text and "Samlingar vid hamnplanen" in text and "fre, lör 19:00–23:00" in text
+    assert EstDecision.objects.count() == 1
+
+
+def test_the_partner_sees_no_form_and_may_not_post(client, world):
+    client.force_login(world.frida)
+    assert "Registrera beslutet" not in client.get(page_url()).content.decode()
+    assert client.post(page_url(), form_data(world)).status_code == 403
+    assert not EstDecision.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"year": 2027, "week": 53}, "Vecka 53 finns inte år 2027."),
+        ({"end": "18:00"}, "Sluttiden måste vara efter starttiden"),
+        ({"areas": [999_999]}, "Okänt område"),
+        ({"weekdays": []}, "Välj minst en kväll."),
+        ({"note": "Ring 070-123 45 67"}, "telefonnummer"),
+        ({"team": ""}, "Välj vilket team som agerar."),
+    ],
+)
+def test_bad_input_on_the_page_gets_a_clear_form_error(client, world, changes, message):
+    client.force_login(world.dana)
+    response = client.post(page_url(), form_data(world, **changes))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not EstDecision.objects.exists()
+
+
+def test_a_week_that_does_not_exist_in_the_address_is_a_404_that_says_so(client, world):
+    client.force_login(world.dana)
+    response = client.get(page_url(2027, 53))
+    assert response.status_code == 404
+    assert "Vecka 53 finns inte år 2027." in response.content.decode()
+
+
+def test_duty_withdraws_a_decision_on_the_page(client, world):
+    from django.urls import reverse
+
+    event = services.est_decision_record(**decision(world))
+    url = reverse("est_decision_withdraw", kwargs={"year": YEAR, "week": WEEK, "pk": event.data["id"]})
+    client.force_login(world.frida)
+    assert client.post(url).status_code == 403
+    client.force_login(world.dana)
+    response = client.post(url, follow=True)
+    assert "Beslutet är återkallat." in response.content.decode()
+    assert EstDecision.objects.get().withdrawn
