@@ -363,3 +363,115 @@ def test_duty_withdraws_a_decision_on_the_page(client, world):
     response = client.post(url, follow=True)
     assert "Beslutet är återkallat." in response.content.decode()
     assert EstDecision.objects.get().withdrawn
+
+
+# --- the decision event on the sockets, and the pages ----------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_reaches_the_duty_map_and_field_on_shift_but_not_off_shift_or_the_public(world):
+    import asyncio
+
+    from channels.db import database_sync_to_async
+
+    from coordination.tests.sockets import nothing_more, receive, socket
+
+    async def scenario():
+        await database_sync_to_async(services.shift_start)(user=world.alice, client_id=new_id())
+        head = await database_sync_to_async(selectors.event_head)()
+        async with (
+            socket("/ws/ops/", world.dana, hello=head) as ops,
+            socket("/ws/ops/", world.frida, hello=head) as partner,
+            socket("/ws/field/", world.alice, hello=head) as on_shift,
+            socket("/ws/field/", world.charlie, hello=head) as off_shift,
+            socket("/ws/public/", hello=head) as public,
+        ):
+            event = await database_sync_to_async(services.est_decision_record)(**decision(world))
+            frames = [await receive(ops), await receive(partner), await receive(on_shift)]
+            assert await nothing_more(off_shift) == [] and await nothing_more(public) == []
+            gone = await database_sync_to_async(services.est_decision_withdraw)(
+                actor=world.dana, decision_id=event.data["id"]
+            )
+            withdrawn = await receive(on_shift)
+        return event, frames, gone, withdrawn
+
+    event, frames, gone, withdrawn = asyncio.run(scenario())
+    for frame in frames:
+        assert (frame["kind"], frame["seq"]) == ("decision", event.seq)
+        assert frame["data"]["area_names"] == ["Hamnen"] and frame["data"]["who_name"] == "Hamnen"
+    assert (withdrawn["kind"], withdrawn["seq"], withdrawn["data"]) == (
+        "decision_withdrawn",
+        gone.seq,
+        {"id": event.data["id"]},
+    )
+
+
+def test_the_duty_page_ranks_the_areas_in_focus_first_in_its_server_data(client, world):
+    import json
+
+    from django.urls import reverse
+
+    # Centrum (priority 0) is in focus Friday evening; Hamnen (priority 5) otherwise comes first.
+    services.est_decision_record(**decision(world, area_ids=[world.district.pk], weekdays=[4]))
+    client.force_login(world.dana)
+
+    def areas_at(at: datetime) -> list[str]:
+        with _now(at):
+            page = client.get(reverse("ops")).content.decode()
+        config = json.loads(page.split('id="ops-config" type="application/json">')[1].split("</script>")[0])
+        return [a["name"] for a in config["areas"]]
+
+    assert areas_at(local(friday(), 20)) == ["Centrum", "Hamnen"]
+    assert areas_at(local(friday(), 23, 30)) == ["Hamnen", "Centrum"]
+
+
+def test_the_duty_and_field_pages_hold_the_focus_panel_and_suggestions(client, world):
+    from django.urls import reverse
+
+    client.force_login(world.dana)
+    ops = client.get(reverse("ops")).content.decode()
+    assert 'id="focus-panel"' in ops and "data-where-next" in ops and 'data-locate="0"' in ops
+    client.force_login(world.alice)
+    field = client.get(reverse("field")).content.decode()
+    assert 'id="focus-panel"' in field and 'data-locate="1"' in field and "js/where-next.js" in field
+
+
+def test_focus_js_shows_a_decision_only_inside_its_window_and_ranks_focus_areas_first():
+    import json
+
+    from tests.test_frontend import STATIC, node_import
+
+    feature = {
+        "properties": {
+            "layer": "focus",
+            "id": 7,
+            "areas": [3],
+            "area_names": ["Hamnen"],
+            "start": "19:00",
+            "end": "23:00",
+            "who_name": "Hamnen",
+            "note": "<b>Belysning</b>",
+            "windows": [["2026-12-04T19:00:00+01:00", "2026-12-04T23:00:00+01:00"]],
+        }
+    }
+    at = {
+        "before": "2026-12-04T18:59:00+01:00",
+        "during": "2026-12-04T20:00:00+01:00",
+        "after": "2026-12-04T23:00:00+01:00",
+    }
+    body = """({
+      active: Object.fromEntries(
+        Object.entries(AT).map(([k, v]) => [k, m.activeFocus([F], Date.parse(v)).map((p) => p.id)])
+      ),
+      order: [{id: 1, priority: 9}, {id: 3, priority: 0}]
+        .sort((a, b) =>
+          m.focusFirst({features: new Map([["focus.7", F]])}, a, b, Date.parse(AT.during)) || b.priority - a.priority
+        )
+        .map((a) => a.id),
+      html: m.focusHtml(m.activeFocus([F], Date.parse(AT.during))),
+    })"""
+    expression = f"((F, AT) => {body})({json.dumps(feature)}, {json.dumps(at)})"
+    result = node_import(STATIC / "js" / "focus.js", expression)
+    assert result["active"] == {"before": [], "during": [7], "after": []}
+    assert result["order"] == [3, 1]  # the focus area before a higher priority
+    assert "Hamnen" in result["html"] and "&#60;b&#62;Belysning" in result["html"] and "<b>" not in result["html"]
