@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordination.lagesbild import DecisionFollowUp, Period
@@ -205,5 +205,5 @@ def week_label(iso_year: int, iso_week: int) -> str:
     """ "v. 49 2026 (30 nov – 6 dec)" for headings."""
     start = date.fromisocalendar(iso_year, iso_week, 1)
     end = start + timedelta(days=6)
-    dates = f"{formats.date_format(start, 'j M')} – {formats.date_format(end, 'j M')}"
+    dates = f"{start.day}/{start.month} – {end.day}/{end.month}"
     return _("v. %(week)s %(year)s (%(dates)s)") % {"week": iso_week, "year": iso_year, "dates": dates}

@@ -43,7 +43,11 @@ export function focusHtml(active) {
   return active
     .map((p) => {
       const note = p.note ? `<span class="muted">${escapeHtml(p.note)}</span>` : "";
-      const when = fmt(gettext("%(start)s–%(end)s · %(who)s"), { start: p.start, end: p.end, who: p.who_name });
+      const when = fmt(gettext("%(start)s–%(end)s · %(who)s ansvarar"), {
+        start: p.start,
+        end: p.end,
+        who: p.who_name,
+      });
       return (
         `<li data-decision="${p.id}"><strong>${escapeHtml(p.area_names.join(", "))}</strong> ` +
         `<span class="muted">${escapeHtml(when)}</span>${note}</li>`
@@ -56,6 +60,7 @@ const maps = new Map(); // map id -> {map, group}
 let lastState = null;
 let lastMapId = null;
 let shownKey = null;
+let shownAreas = null; // the area ids last outlined, as text
 
 function outline(state, mapId, areaIds) {
   const entry = maps.get(mapId);
@@ -63,7 +68,7 @@ function outline(state, mapId, areaIds) {
   entry.group.clearLayers();
   for (const id of areaIds) {
     const area = state.features.get(`area.${id}`);
-    if (area?.geometry) window.L.geoJSON(area.geometry, { style: OUTLINE }).addTo(entry.group);
+    if (area?.geometry) window.L.geoJSON(area.geometry, { style: OUTLINE }).addTo(entry.group).bringToFront();
   }
 }
 
@@ -80,7 +85,11 @@ export function renderFocus(state, mapId) {
   const ids = [...new Set(active.flatMap((p) => p.areas))].sort((a, b) => a - b);
   const key = JSON.stringify([active.map((p) => [p.id, p.note, p.who_name, p.start, p.end]), ids]);
   if (key === shownKey) return;
+  const changed = shownAreas !== null && shownAreas !== ids.join();
   shownKey = key;
+  shownAreas = ids.join();
+  // The ranking of where to go next (where-next.js) changes with the areas in focus.
+  if (changed) document.dispatchEvent(new CustomEvent("focus:change", { detail: { areas: ids } }));
   panel.hidden = active.length === 0;
   document.getElementById("focus-list").innerHTML = focusHtml(active);
   outline(state, mapId, ids);
@@ -92,18 +101,14 @@ export function focusOnMap(mapId) {
   window.addEventListener("map:init", (event) => {
     if (event.detail.id !== mapId) return;
     maps.set(mapId, { map: event.detail.map, group: window.L.layerGroup().addTo(event.detail.map) });
-    shownKey = null;
-    if (lastState) renderFocus(lastState, mapId);
+    if (lastState) outline(lastState, mapId, shownAreas ? shownAreas.split(",").map(Number) : []);
   });
 }
 
 // The windows open and close with the clock, not with events.
 if (typeof window !== "undefined" && typeof document !== "undefined") {
   setInterval(() => {
-    if (lastState) {
-      shownKey = null;
-      renderFocus(lastState, lastMapId);
-    }
+    if (lastState) renderFocus(lastState, lastMapId);
   }, TICK_MS);
   for (const id of ["ops-map", "field-map"]) focusOnMap(id);
 }

@@ -79,6 +79,7 @@ async function refresh(section) {
 for (const section of globalThis.document?.querySelectorAll("[data-where-next]") ?? []) {
   refresh(section);
   setInterval(() => refresh(section), EVERY_MS);
+  document.addEventListener("focus:change", () => refresh(section)); // focus.js: an EST decision's hours began or ended
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") refresh(section);
   });
