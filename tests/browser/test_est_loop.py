@@ -43,9 +43,7 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def test_a_decision_shows_as_veckans_fokus_on_the_open_duty_map_and_the_field_page_suggests_where_next(
-    world, browsers
-):
+def test_a_decision_shows_as_veckans_fokus_on_the_open_duty_map_and_the_field_page_suggests_where_next(world, browsers):
     duty = browsers.page(world.dana, "/jour/", viewport=DUTY)
     expect(duty.locator("#connection")).to_have_attribute("data-state", "online")
     expect(duty.locator("#focus-panel")).to_be_hidden()
