@@ -204,6 +204,7 @@ def est_decisions_now(request: HttpRequest) -> HttpResponse:
 # --- where to go next ------------------------------------------------------------------------------
 
 WHERE_NEXT_MAX = 50
+FIELD_MAX = 3
 
 
 def _json_error(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
@@ -241,13 +242,14 @@ def where_next_json(request: HttpRequest) -> JsonResponse:
         return _json_error(400, "invalid", _("lat och lon måste vara koordinater i grader (WGS 84)."), "lat")
     if (lat is None) != (lon is None):
         return _json_error(400, "invalid", _("Ange både lat och lon, eller ingen av dem."), "lat")
-    default = 3 if not (viewer.is_duty or viewer.is_partner) else WHERE_NEXT_MAX
+    # The field page shows the nearest three; the duty map (and the partner) the whole ranking.
+    maximum = WHERE_NEXT_MAX if viewer.is_duty or viewer.is_partner else FIELD_MAX
     try:
-        limit = int(request.GET.get("limit", default))
+        limit = int(request.GET.get("limit", maximum))
     except ValueError:
         return _json_error(400, "invalid", _("limit måste vara ett heltal."), "limit")
-    if not 1 <= limit <= (default if default == 3 else WHERE_NEXT_MAX):
-        return _json_error(400, "invalid", _("limit måste vara mellan 1 och %(max)s.") % {"max": default}, "limit")
+    if not 1 <= limit <= maximum:
+        return _json_error(400, "invalid", _("limit måste vara mellan 1 och %(max)s.") % {"max": maximum}, "limit")
     # The audit log records that the ranking was read, never the position it was asked from.
     _audit(request, "where_next.view", limit=limit, located=lat is not None)
     point = Point(lon, lat, srid=4326) if lat is not None else None
