@@ -252,5 +252,19 @@ def may_read_chat(viewer: Viewer) -> bool:
     return viewer.is_duty or viewer.is_field
 
 
+def may_read_decisions(viewer: Viewer) -> bool:
+    """The EST decisions of a week: those who read the situation picture (duty, partner, admin)."""
+    return may_read_reports(viewer)
+
+
+def may_record_decision(viewer: Viewer) -> bool:
+    """Record or withdraw EST decisions: duty and admins, who keep the municipality's minutes.
+
+    Not the partner: the police take part in the meeting and a decision may name them, but partner
+    accounts are read-only everywhere (DESIGN.md: "read the live situation and the weekly reports").
+    """
+    return viewer.is_duty or viewer.is_admin
+
+
 def may_use_association_page(viewer: Viewer) -> bool:
     return bool(viewer.association_org_ids) or viewer.is_admin

@@ -118,3 +118,9 @@ LEVEL_OVERRIDE = declare(
     fields={"area", "area_name", "year", "week", "level", "reason"},
     rule=Rule.HISTORY,
 )
+# EST decisions for staff screens: focus areas, evenings and hours (the duty map and field page show
+# "Veckans fokus" while a window is open). Withdrawn decisions leave the picture.
+DECISION_FIELDS = {"id", "year", "week", "areas", "area_names", "weekdays", "start", "end", "windows"}
+DECISION_FIELDS |= {"who", "who_name", "note", "created_at"}
+DECISION = declare("decision", scopes=STAFF, fields=DECISION_FIELDS, rule=Rule.UPSERT, layer="focus")
+DECISION_WITHDRAWN = declare("decision_withdrawn", scopes=STAFF, fields={"id"}, rule=Rule.REMOVE, layer="focus")

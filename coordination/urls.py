@@ -4,7 +4,7 @@ the EST situation picture (lägesbild), login."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from coordination import activity_views, lagesbild_views, views
+from coordination import activity_views, est_views, lagesbild_views, views
 
 urlpatterns = [
     path("", activity_views.public_map, name="public"),
@@ -21,6 +21,14 @@ urlpatterns = [
     path("lagesbild/<int:year>/v<int:week>/", lagesbild_views.lagesbild_week, name="lagesbild_week"),
     path("lagesbild/<int:year>/v<int:week>/niva/", lagesbild_views.lagesbild_override, name="lagesbild_override"),
     path("lagesbild/<int:year>/<int:month>/", lagesbild_views.lagesbild_month, name="lagesbild_month"),
+    # EST decisions of a week (coordination/est_views.py); the week's picture is /lagesbild/<year>/v<week>/.
+    path("lagesbild/beslut/", est_views.est_decisions_now, name="est_decisions_now"),
+    path("lagesbild/<int:year>/v<int:week>/beslut/", est_views.est_decisions, name="est_decisions"),
+    path(
+        "lagesbild/<int:year>/v<int:week>/beslut/<int:pk>/aterkalla/",
+        est_views.est_decision_withdraw,
+        name="est_decision_withdraw",
+    ),
     path("konto/logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from coordination import access, kinds, selectors
 from coordination.models import Event, NoteCategory, Role, Shift, SituationNote, Team
+from coordination.selectors.est import areas_focus_first
 from maps.models import Activity, Area, Place
 
 # How far back the chat panels start when a page loads (one evening).
@@ -81,7 +82,9 @@ def _choices(choices) -> list[list[str]]:
 
 
 def _areas() -> list[dict]:
-    return [{"id": a.pk, "name": a.name, "kind": a.kind} for a in Area.objects.exclude(kind=Area.Kind.MUNICIPALITY)]
+    # Coverage ranks the areas in focus now (EST decisions) first, then by priority.
+    areas = areas_focus_first(list(Area.objects.exclude(kind=Area.Kind.MUNICIPALITY)), now=timezone.now())
+    return [{"id": a.pk, "name": a.name, "kind": a.kind} for a in areas]
 
 
 def _staff_config(viewer: access.Viewer) -> dict:

@@ -18,6 +18,7 @@ from coordination.models import (
     AuditLog,
     ChatMessage,
     DeviceToken,
+    EstDecision,
     Membership,
     Organization,
     Shift,
@@ -220,3 +221,12 @@ class DeviceTokenAdmin(admin.ModelAdmin):
             % {"count": len(tokens)},
             messages.SUCCESS,
         )
+
+
+@admin.register(EstDecision)
+class EstDecisionAdmin(HistoryAdmin):
+    """EST decisions, read-only: recorded and withdrawn on /lagesbild/<year>/v<week>/beslut/ (services.est)."""
+
+    list_display = ("iso_year", "iso_week", "start_time", "end_time", "who", "team", "organization", "withdrawn_at")
+    list_filter = ("iso_year", "iso_week", "who")
+    filter_horizontal = ()

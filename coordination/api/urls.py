@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from coordination import est_views
 from coordination.api import activities, errors, feeds, owntracks, tracker, views
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("api/activities/<int:pk>/close/", activities.ActivityCloseView.as_view(), name="api-activity-close"),
     path("api/activities/<int:pk>/cancel/", activities.ActivityCancelView.as_view(), name="api-activity-cancel"),
     path("api/reports/weekly/", views.WeeklyReportView.as_view(), name="api-report-weekly"),
+    path("api/where-next/", est_views.where_next_json, name="api-where-next"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's files come from drf-spectacular-sidecar, served by the app (no CDN).
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,6 +1,7 @@
 """Organisations, teams, shifts and everything a shift produces, plus the ordered event log."""
 
 from coordination.models.aggregates import AdultKind, AggregatedDay, LevelOverride, NoteHour, PresenceHour
+from coordination.models.est import EstDecision
 from coordination.models.evening import (
     Alert,
     ChatMessage,
@@ -23,6 +24,7 @@ __all__ = [
     "ChatMessage",
     "CheckIn",
     "DeviceToken",
+    "EstDecision",
     "Event",
     "LatestPosition",
     "LevelOverride",

@@ -12,6 +12,7 @@ from coordination.activity_features import ActivityFeatureSerializer
 from coordination.audience import FIELD, OPS
 from coordination.models import Alert, Event, Shift, SituationNote
 from coordination.payloads import alert_payload, note_payload, shift_payload, team_position_payload
+from coordination.selectors.est import focus_features
 from coordination.selectors.replay import event_head
 from maps.models import Activity, Area
 
@@ -190,6 +191,7 @@ def live_snapshot(*, viewer: access.Viewer) -> dict:
             ops = access.may_see(viewer, OPS)
             positions = team_latest_positions() if ops else published_field_positions(head=seq)
             features += team_features(positions=positions) + note_features(now=now) + alert_features(now=now)
+            features += focus_features(now=now)  # EST decisions: "Veckans fokus" (selectors/est.py)
         elif viewer.user_id is not None:
             # Off shift a field member still follows the alarms they raised (kinds.Own.AUTHOR).
             features += alert_features(now=now, author_id=viewer.user_id)

@@ -97,6 +97,28 @@ def _later(level: int):
     return timezone.now() + timedelta(seconds=level * settings.ALERT_ESCALATE_AFTER_S + 1)
 
 
+def _decision(world) -> dict:
+    """An EST decision for next week (its evenings all to come: in the staff snapshot, whatever the hour)."""
+    year, week, _day = (timezone.localdate() + timedelta(days=7)).isocalendar()
+    return {
+        "actor": world.dana,
+        "iso_year": year,
+        "iso_week": week,
+        "area_ids": [world.hotspot.pk],
+        "weekdays": [4, 5],
+        "start": "19:00",
+        "end": "23:00",
+        "who": "team",
+        "team_id": world.harbour_team.pk,
+        "note": "Fokus på hamnplanen",
+    }
+
+
+def _decision_withdrawn(world, ids):
+    decision = services.est_decision_record(**_decision(world))
+    services.est_decision_withdraw(actor=world.dana, decision_id=decision.data["id"])
+
+
 # Every service that emits events, each as one action on the evening above.
 ACTIONS: dict[str, Callable] = {
     "shift_start": lambda w, ids: services.shift_start(user=w.charlie, client_id=new_id(), area_ids=[w.district.pk]),
@@ -130,6 +152,8 @@ ACTIONS: dict[str, Callable] = {
     "area_level_override": lambda w, ids: services.area_level_override(
         actor=w.dana, area_id=w.hotspot.pk, year=2026, week=47, level="red", reason="Oro vid hamnen"
     ),
+    "est_decision_record": lambda w, ids: services.est_decision_record(**_decision(w)),
+    "est_decision_record and est_decision_withdraw": _decision_withdrawn,
 }
 
 

@@ -3,6 +3,7 @@
 // a dead zone or a reload and is delivered once.
 
 import { ChatLog, renderChannels, sendChatFrom } from "../js/chat.js";
+import { renderFocus } from "../js/focus.js";
 import { fmt, gettext } from "../js/i18n.js";
 import { Live, chatChannel } from "../js/live.js";
 import { escapeHtml, keepAgeing, liveLayers, noteIcon, onMap, timeText } from "../js/maplayers.js";
@@ -110,6 +111,7 @@ function render() {
   renderChat();
   renderStatus();
   updatePositionWatch(out);
+  renderFocus(live.state, "field-map");
   if (layers) layers.sync(live.state);
 }
 

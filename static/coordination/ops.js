@@ -3,6 +3,7 @@
 // without the controls (the server refuses their writes anyway).
 
 import { ChatLog, renderChannels, sendChatFrom } from "../js/chat.js";
+import { focusFirst, renderFocus } from "../js/focus.js";
 import { fmt, gettext } from "../js/i18n.js";
 import { Live, chatChannel } from "../js/live.js";
 import {
@@ -121,6 +122,7 @@ function render() {
   renderFeed();
   renderChat();
   renderConnection(live.status);
+  renderFocus(live.state, "ops-map");
   if (layers) layers.sync(live.state);
 }
 
@@ -237,7 +239,7 @@ function renderAreas() {
     .layer("area")
     .map((f) => f.properties)
     .filter((p) => passes(p, "area"));
-  areas.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
+  areas.sort((a, b) => focusFirst(live.state, a, b) || b.priority - a.priority || a.name.localeCompare(b.name));
   setHtml(
     $("#areas"),
     areas

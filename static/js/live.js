@@ -67,6 +67,8 @@ export const RULES = {
   chat: { rule: "history" },
   checkin: { rule: "history" },
   level_override: { rule: "history" },
+  decision: { rule: "upsert", layer: "focus" },
+  decision_withdrawn: { rule: "remove", layer: "focus" },
 };
 
 /** A kind pages keep in a list of their own (chat, check-ins): handed on even when already applied. */
