@@ -1,5 +1,6 @@
 """Organisations, teams, shifts and everything a shift produces, plus the ordered event log."""
 
+from coordination.models.dialogue import CitizenReport, ReportCategory, ReportWhen
 from coordination.models.evening import (
     Alert,
     ChatMessage,
@@ -19,6 +20,7 @@ __all__ = [
     "AuditLog",
     "ChatMessage",
     "CheckIn",
+    "CitizenReport",
     "DeviceToken",
     "Event",
     "LatestPosition",
@@ -28,6 +30,8 @@ __all__ = [
     "Organization",
     "PositionReport",
     "PresenceDay",
+    "ReportCategory",
+    "ReportWhen",
     "Role",
     "Shift",
     "SituationNote",

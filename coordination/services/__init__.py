@@ -13,6 +13,7 @@ from coordination.services.audit import *
 from coordination.services.chat import *
 from coordination.services.common import *
 from coordination.services.devices import *
+from coordination.services.dialogue import *
 from coordination.services.notes import *
 from coordination.services.periodic import *
 from coordination.services.positions import *

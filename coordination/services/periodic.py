@@ -15,6 +15,7 @@ from coordination.audience import FIELD, PUBLIC
 from coordination.events import event_append, event_order_lock
 from coordination.models import CheckIn, Event, PositionReport, PresenceDay
 from coordination.selectors import coverage_counts, presence_minutes_raw, team_latest_positions
+from coordination.services.dialogue import dialogue_purge
 from coordination.validation import MAX_POSITION_AGE
 
 __all__ = [
@@ -72,6 +73,7 @@ def positions_purge(*, now: datetime | None = None) -> int:
     CheckIn.objects.filter(created_at__lt=cutoff).delete()
     gone = [kinds.POSITIONS.name, kinds.COVERAGE.name, kinds.CHECKIN.name]
     Event.objects.filter(kind__in=gone, created_at__lt=cutoff).delete()
+    dialogue_purge(now=now)  # citizen reports past DIALOGUE_RETENTION_DAYS: the same daily purge
     return deleted
 
 

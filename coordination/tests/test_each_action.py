@@ -97,6 +97,11 @@ def _later(level: int):
     return timezone.now() + timedelta(seconds=level * settings.ALERT_ESCALATE_AFTER_S + 1)
 
 
+def _citizen_report() -> int:
+    report, _token = services.report_submit(category="lighting", text="Mörkt vid stigen", **_where())
+    return report.pk
+
+
 # Every service that emits events, each as one action on the evening above.
 ACTIONS: dict[str, Callable] = {
     "shift_start": lambda w, ids: services.shift_start(user=w.charlie, client_id=new_id(), area_ids=[w.district.pk]),
@@ -127,6 +132,10 @@ ACTIONS: dict[str, Callable] = {
     "activity_close": lambda w, ids: services.activity_close(user=w.erik, activity_id=ids["activity"]),
     "activity_cancel": lambda w, ids: services.activity_cancel(user=w.erik, activity_id=ids["activity"]),
     "checkin_record": lambda w, ids: services.checkin_record(user=w.bob, place_id=w.place.pk),
+    "report_submit": lambda w, ids: _citizen_report(),
+    "report_take": lambda w, ids: services.report_take(user=w.dana, report_id=_citizen_report()),
+    "report_publish": lambda w, ids: services.report_publish(user=w.dana, report_id=_citizen_report()),
+    "report_reject": lambda w, ids: services.report_reject(user=w.dana, report_id=_citizen_report(), reason="Reklam"),
 }
 
 

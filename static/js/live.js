@@ -66,6 +66,9 @@ export const RULES = {
   coverage: { rule: "coverage" },
   chat: { rule: "history" },
   checkin: { rule: "history" },
+  report: { rule: "history" },
+  report_changed: { rule: "history" },
+  report_published: { rule: "history" },
 };
 
 /** A kind pages keep in a list of their own (chat, check-ins): handed on even when already applied. */
