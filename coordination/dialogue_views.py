@@ -34,7 +34,7 @@ class ReportForm(forms.Form):
 
     lat = forms.FloatField(widget=forms.HiddenInput, required=False)
     lon = forms.FloatField(widget=forms.HiddenInput, required=False)
-    category = forms.ChoiceField(label=_("Vad gäller det?"), choices=ReportCategory.choices)
+    category = forms.ChoiceField(label=_("Vad gäller det?"), choices=[("", _("Välj …")), *ReportCategory.choices])
     when = forms.ChoiceField(
         label=_("När?"), choices=ReportWhen.choices, initial=ReportWhen.EVENINGS, widget=forms.RadioSelect
     )
