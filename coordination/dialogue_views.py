@@ -6,6 +6,7 @@ Writes go through coordination.services.dialogue; rules live in coordination.acc
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -60,9 +61,16 @@ class ReportForm(forms.Form):
 
 
 def _client_address(request: HttpRequest) -> str:
-    # Behind the TLS proxy (Caddy) the peer is the proxy; it sets X-Forwarded-For to the client's address.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")
+    """The sender's address, for the rate limit.
+
+    Behind the TLS proxy (BEHIND_TLS_PROXY=1) the peer is Caddy, which replaces any X-Forwarded-For
+    a client sent with the client's address; without it the header is the client's to forge.
+    """
+    if settings.SECURE_PROXY_SSL_HEADER:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR", "")
 
 
 @never_cache

@@ -1,7 +1,7 @@
 """Reads of citizen reports: the moderators' queue, what is published, the lägesbild's counts."""
 
 from collections import defaultdict
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -17,6 +17,7 @@ __all__ = [
     "report_public_payload",
     "report_queue",
     "reports_by_area_category",
+    "reports_trend",
 ]
 
 QUEUE_MAX = 200
@@ -124,6 +125,21 @@ def reports_by_area_category(*, start: date, end: date) -> dict[int | None, dict
     for row in rows:
         result[row["area_id"]][row["category"]] = row["count"]
     return dict(result)
+
+
+def reports_trend(*, start: date, end: date) -> dict[int | None, dict[str, tuple[int, int]]]:
+    """Area id → category → (count from `start` to `end`, count in the as long period just before).
+
+    The lägesbild's trend beside its notes: e.g. a week against the week before.
+    """
+    days = (end - start).days + 1
+    now = reports_by_area_category(start=start, end=end)
+    before = reports_by_area_category(start=start - timedelta(days=days), end=start - timedelta(days=1))
+    trend: dict[int | None, dict[str, tuple[int, int]]] = {}
+    for area in now.keys() | before.keys():
+        categories = now.get(area, {}).keys() | before.get(area, {}).keys()
+        trend[area] = {c: (now.get(area, {}).get(c, 0), before.get(area, {}).get(c, 0)) for c in categories}
+    return trend
 
 
 def hotspot_candidates() -> dict[int, int]:

@@ -16,7 +16,7 @@ from PIL import Image
 from coordination import access, selectors, services
 from coordination.errors import Conflict, Forbidden, Invalid, RateLimited, TooLarge
 from coordination.models import AuditLog, CitizenReport, Event, Role, SituationNote
-from coordination.selectors.dialogue import reports_by_area_category
+from coordination.selectors.dialogue import reports_by_area_category, reports_trend
 
 pytestmark = pytest.mark.django_db
 
@@ -379,3 +379,52 @@ def test_the_photo_is_shown_to_moderators_only(world, settings, tmp_path):
     dana.force_login(world.dana)
     photo = dana.get(f"/jour/tips/{stored.pk}/foto/")
     assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+
+
+def test_the_form_rate_limits_by_address_and_a_forged_forwarded_for_does_not_help(world, settings):
+    settings.DIALOGUE_RATE_PER_HOUR = 2
+    settings.SECURE_PROXY_SSL_HEADER = None  # not behind the proxy: X-Forwarded-For is the client's own
+    sent = {"category": "unsafe", "when": "now", "text": "Mörk gångtunnel", **HARBOUR}
+    answers = [
+        Client(REMOTE_ADDR="192.0.2.9", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").post("/tips/", sent) for i in range(3)
+    ]
+    assert [a.context.get("token") is not None for a in answers] == [True, True, False]
+    assert "senaste timmen" in answers[2].content.decode()
+    assert CitizenReport.objects.count() == 2
+
+
+def test_behind_the_proxy_the_forwarded_address_is_the_sender(world, settings):
+    settings.DIALOGUE_RATE_PER_HOUR = 1
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    sent = {"category": "unsafe", "when": "now", "text": "Mörk gångtunnel", **HARBOUR}
+    for address in ("198.51.100.1", "198.51.100.2"):
+        Client(REMOTE_ADDR="172.18.0.5", HTTP_X_FORWARDED_FOR=address).post("/tips/", sent)
+    assert CitizenReport.objects.count() == 2
+
+
+def test_the_honeypot_over_http_thanks_without_a_link_and_stores_nothing(world):
+    sent = {"category": "unsafe", "when": "now", "text": "Billiga klockor", "website": "spam.example", **HARBOUR}
+    answer = Client().post("/tips/", sent)
+    assert answer.status_code == 200 and "Tack" in answer.content.decode()
+    assert "/tips/status/" not in answer.content.decode() and not CitizenReport.objects.exists()
+
+
+def test_anonymous_visitors_never_reach_the_queue_or_its_actions(world):
+    stored, _ = report()
+    anonymous = Client()
+    assert anonymous.get("/jour/tips/").status_code == 302
+    assert anonymous.get("/jour/tips.json").status_code == 401
+    assert anonymous.post(f"/jour/tips/{stored.pk}/take/", "{}", content_type="application/json").status_code == 401
+    assert not access.may_moderate_reports(access.ANONYMOUS)
+    with pytest.raises(Forbidden):
+        services.report_take(user=None, report_id=stored.pk)
+
+
+def test_the_trend_sets_a_period_against_the_one_before(world):
+    report()
+    earlier, _ = report()
+    CitizenReport.objects.filter(pk=earlier.pk).update(created_at=timezone.now() - timedelta(days=8))
+    report(category="wish")
+    today = timezone.localdate()
+    trend = reports_trend(start=today - timedelta(days=6), end=today)
+    assert trend == {world.hotspot.pk: {"lighting": (1, 1), "wish": (1, 0)}}
