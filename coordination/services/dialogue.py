@@ -238,6 +238,8 @@ def _mail_status(report_id: int, status: str) -> None:
     with translation.override(report.language):
         subject = _("Din rapport till kommunen: %(status)s") % {"status": report.get_status_display().lower()}
         body = [_("Status för din rapport: %(status)s.") % {"status": report.get_status_display()}]
+        if report.rejected:
+            body += ["", _("Rapporten publiceras inte."), report.reject_reason]
         if report.answer:
             body += ["", _("Kommunens svar:"), report.answer]
         body += ["", _("Du kan följa rapporten via länken du fick när du skickade den.")]

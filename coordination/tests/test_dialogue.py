@@ -138,6 +138,14 @@ def test_the_reporter_gets_an_email_when_the_status_changes(world, django_captur
     assert "Tack, vi tittar på det." in mail.outbox[1].body
 
 
+def test_a_rejected_reporter_is_told_why(world, django_capture_on_commit_callbacks):
+    stored, _token = report(email="kim@example.se")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.report_reject(user=world.dana, report_id=stored.pk, reason="Handlar om en person")
+    assert len(mail.outbox) == 1 and "Handlar om en person" in mail.outbox[0].body
+    assert "Avslutad" in mail.outbox[0].body
+
+
 def test_no_email_without_an_address(world, django_capture_on_commit_callbacks):
     stored, _token = report()
     with django_capture_on_commit_callbacks(execute=True):
