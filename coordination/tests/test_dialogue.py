@@ -436,3 +436,28 @@ def test_the_trend_sets_a_period_against_the_one_before(world):
     today = timezone.localdate()
     trend = reports_trend(start=today - timedelta(days=6), end=today)
     assert trend == {world.hotspot.pk: {"lighting": (1, 1), "wish": (1, 0)}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_at_once_from_one_address_count_as_two(world, settings):
+    settings.DIALOGUE_RATE_PER_HOUR = 1
+    barrier = threading.Barrier(2)
+    outcome = []
+
+    def send():
+        try:
+            barrier.wait()
+            report(source="203.0.113.7")
+            outcome.append("stored")
+        except RateLimited:
+            outcome.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcome) == ["refused", "stored"]
+    assert CitizenReport.objects.count() == 1
