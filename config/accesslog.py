@@ -17,9 +17,13 @@ from daphne.access import AccessLogGenerator
 _QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
 
 
+# A citizen report's private status link holds its token in the path (/tips/status/<token>/).
+_STATUS_TOKEN = re.compile(r"(/tips/status/)[^/\s?\"']+")
+
+
 def redact(text: str) -> str:
-    """`text` with the query string of every path in it replaced by `?…`."""
-    return _QUERY.sub(r"\1?…", text)
+    """`text` with the query string of every path in it replaced by `?…`, and status-link tokens by `…`."""
+    return _STATUS_TOKEN.sub(r"\1…", _QUERY.sub(r"\1?…", text))
 
 
 class RedactedAccessLog(AccessLogGenerator):
@@ -34,7 +38,7 @@ class RedactQueries(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "?" in message:
+        if "?" in message or "/tips/status/" in message:
             record.msg, record.args = redact(message), None
         return True
 

@@ -106,6 +106,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploads (photos of citizen reports): never served as static files, only through access-checked views.
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
+MEDIA_URL = "media/"
 SERVE_STATIC = env_bool("SERVE_STATIC", True)
 
 # Privacy and protocol limits.
@@ -166,6 +169,11 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "narvaro@localhost")
+# Citizen dialogue (coordination/services/dialogue.py): reports, photos and e-mail addresses are
+# deleted after this many days (published reports keep only category, area and the answer);
+# at most DIALOGUE_RATE_PER_HOUR reports an hour from one address.
+DIALOGUE_RETENTION_DAYS = env_int("DIALOGUE_RETENTION_DAYS", 365)
+DIALOGUE_RATE_PER_HOUR = env_int("DIALOGUE_RATE_PER_HOUR", 5)
 # "naive" switches to one transaction and one group_send per position (the bench's peer).
 POSITION_PIPELINE = env_str("POSITION_PIPELINE", "batched")
 if POSITION_PIPELINE not in ("batched", "naive"):

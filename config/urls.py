@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # /api/... and /track/...: the REST API, feeds and phone-tracker endpoints.
     path("", include("coordination.api.urls")),
+    path("open311/v2/", include("coordination.open311")),  # Open311 GeoReport v2 (citizen reports)
     # / and /forening/: the public map and the association page; /falt/, /jour/, login: staff screens.
     path("", include("coordination.urls")),
 ]

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from coordination.audience import CHAT_EVERYONE, FIELD, OPS, PUBLIC, STAFF, Audience, Scope
+from coordination.audience import CHAT_EVERYONE, DIALOGUE, FIELD, OPS, PUBLIC, STAFF, Audience, Scope
 from coordination.kinds import KINDS, Own
 from coordination.models import Membership, Role, Shift, Team
 from maps.models import Activity
@@ -36,6 +36,10 @@ class Viewer:
     @property
     def is_field(self) -> bool:
         return Role.FIELD in self.roles
+
+    @property
+    def is_dialogue(self) -> bool:
+        return Role.DIALOGUE in self.roles
 
     @property
     def is_admin(self) -> bool:
@@ -105,6 +109,8 @@ def may_see(viewer: Viewer, audience: Audience | str) -> bool:
             return viewer.is_duty or (viewer.is_field and audience.target in viewer.team_ids)
         case Scope.CHAT_AREA:
             return viewer.is_duty or (viewer.on_duty and audience.target in viewer.duty_area_ids)
+        case Scope.DIALOGUE:
+            return may_moderate_reports(viewer)
     return False
 
 
@@ -141,6 +147,8 @@ def visible_audiences(viewer: Viewer) -> list[Audience]:
         audiences += [Audience(Scope.CHAT_AREA, a) for a in sorted(viewer.duty_area_ids)]
     if viewer.is_field:
         audiences += [Audience(Scope.CHAT_TEAM, t) for t in sorted(viewer.team_ids)]
+    if may_moderate_reports(viewer):
+        audiences.append(DIALOGUE)
     return audiences
 
 
@@ -268,3 +276,8 @@ def may_record_decision(viewer: Viewer) -> bool:
 
 def may_use_association_page(viewer: Viewer) -> bool:
     return bool(viewer.association_org_ids) or viewer.is_admin
+
+
+def may_moderate_reports(viewer: Viewer) -> bool:
+    """Citizen reports in full (text, exact point, photo, e-mail): duty, dialogue officers and admins."""
+    return viewer.is_duty or viewer.is_dialogue or viewer.is_admin

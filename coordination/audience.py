@@ -22,6 +22,7 @@ class Scope(StrEnum):
     CHAT_EVERYONE = "chat.everyone"
     CHAT_TEAM = "chat.team"
     CHAT_AREA = "chat.area"
+    DIALOGUE = "dialogue"  # the moderators of citizen reports: duty, dialogue officers, admins
 
 
 TARGETED = frozenset({Scope.CHAT_TEAM, Scope.CHAT_AREA})
@@ -93,6 +94,9 @@ class Audience:
                 return [groups.FIELD]
             case Scope.CHAT_EVERYONE:
                 return [groups.DUTY, groups.FIELD]
+            case Scope.DIALOGUE:
+                # Duty sockets; dialogue officers' queue page reads over HTTP.
+                return [groups.DUTY]
         return [groups.DUTY, groups.group_name(self.chat_kind, self.target)]
 
 
@@ -115,3 +119,4 @@ STAFF = Audience(Scope.STAFF)
 OPS = Audience(Scope.OPS)
 FIELD = Audience(Scope.FIELD)
 CHAT_EVERYONE = Audience(Scope.CHAT_EVERYONE)
+DIALOGUE = Audience(Scope.DIALOGUE)

@@ -124,3 +124,14 @@ DECISION_FIELDS = {"id", "year", "week", "areas", "area_names", "weekdays", "sta
 DECISION_FIELDS |= {"who", "who_name", "note", "created_at"}
 DECISION = declare("decision", scopes=STAFF, fields=DECISION_FIELDS, rule=Rule.UPSERT, layer="focus")
 DECISION_WITHDRAWN = declare("decision_withdrawn", scopes=STAFF, fields={"id"}, rule=Rule.REMOVE, layer="focus")
+# Citizen dialogue: the full report to its moderators, only what was published to everyone.
+REPORT_FIELDS = {"id", "category", "when", "text", "lat", "lon", "area", "area_name", "status", "published"}
+REPORT_FIELDS |= {"rejected", "reject_reason", "taken_by", "taken_by_name", "taken_at", "answer", "has_photo"}
+REPORT_FIELDS |= {"has_email", "note", "hotspot_candidate", "created_at"}
+DIALOGUE = {Scope.DIALOGUE}
+# The queue keeps them in a list of its own: reports are not features of the live picture.
+REPORT = declare("report", scopes=DIALOGUE, fields=REPORT_FIELDS, rule=Rule.HISTORY)
+REPORT_CHANGED = declare("report_changed", scopes=DIALOGUE, fields=REPORT_FIELDS, rule=Rule.HISTORY)
+# Published: never the reporter's text or e-mail, never the point given; a rounded point or the area's centre.
+PUBLIC_REPORT_FIELDS = {"id", "category", "area", "area_name", "lat", "lon", "answer", "status", "published_at"}
+REPORT_PUBLISHED = declare("report_published", scopes=PUBLIC, fields=PUBLIC_REPORT_FIELDS, rule=Rule.HISTORY)

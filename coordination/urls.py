@@ -4,7 +4,7 @@ the EST situation picture (lägesbild), login."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from coordination import activity_views, est_views, lagesbild_views, views
+from coordination import activity_views, dialogue_views, est_views, lagesbild_views, views
 
 urlpatterns = [
     path("", activity_views.public_map, name="public"),
@@ -29,6 +29,13 @@ urlpatterns = [
         est_views.est_decision_withdraw,
         name="est_decision_withdraw",
     ),
+    path("tips/", dialogue_views.tips_form, name="tips"),
+    path("tips/status/<str:token>/", dialogue_views.tips_status, name="tips_status"),
+    path("tips/publicerade.json", dialogue_views.tips_published, name="tips_published"),
+    path("jour/tips/", dialogue_views.queue_page, name="tips_queue"),
+    path("jour/tips.json", dialogue_views.queue_json, name="tips_queue_json"),
+    path("jour/tips/<int:pk>/foto/", dialogue_views.report_photo, name="tips_photo"),
+    path("jour/tips/<int:pk>/<slug:action>/", dialogue_views.report_action, name="tips_action"),
     path("konto/logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
 ]

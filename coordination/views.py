@@ -46,6 +46,9 @@ def screens_for(viewer: access.Viewer, *, is_staff: bool = False) -> list[Screen
         screens.append(Screen("ops", _("Jourkarta"), reverse("ops")))
     if access.may_use_association_page(viewer):
         screens.append(Screen("association", _("Förening"), reverse("association")))
+    if access.may_moderate_reports(viewer) and not access.may_connect_ops(viewer):
+        # Duty reach the queue from the duty map; a dialogue officer lands on it.
+        screens.append(Screen("tips_queue", _("Medborgarrapporter"), reverse("tips_queue")))
     if is_staff or Role.ADMIN in viewer.roles:
         screens.append(Screen("admin", _("Administration"), reverse("admin:index")))
     return screens

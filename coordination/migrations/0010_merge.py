@@ -7,6 +7,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("coordination", "0009_est_loop"),
         ("coordination", "0009_lagesbild_data"),
+        ("coordination", "0009_dialogue"),
     ]
 
     operations = []

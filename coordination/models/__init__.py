@@ -1,6 +1,7 @@
 """Organisations, teams, shifts and everything a shift produces, plus the ordered event log."""
 
 from coordination.models.aggregates import AdultKind, AggregatedDay, LevelOverride, NoteHour, PresenceHour
+from coordination.models.dialogue import CitizenReport, ReportCategory, ReportWhen
 from coordination.models.est import EstDecision
 from coordination.models.evening import (
     Alert,
@@ -23,6 +24,7 @@ __all__ = [
     "AuditLog",
     "ChatMessage",
     "CheckIn",
+    "CitizenReport",
     "DeviceToken",
     "EstDecision",
     "Event",
@@ -36,6 +38,8 @@ __all__ = [
     "PositionReport",
     "PresenceDay",
     "PresenceHour",
+    "ReportCategory",
+    "ReportWhen",
     "Role",
     "Shift",
     "SituationNote",

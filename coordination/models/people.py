@@ -14,6 +14,8 @@ class Role(models.TextChoices):
     ASSOCIATION = "association", _("Förening")
     PARTNER = "partner", _("Partner")
     ADMIN = "admin", _("Administratör")
+    # The municipality's dialogue officer: moderates and answers reports from the public.
+    DIALOGUE = "dialogue", _("Dialoghandläggare")
 
 
 class Organization(models.Model):

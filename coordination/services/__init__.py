@@ -13,6 +13,7 @@ from coordination.services.audit import *
 from coordination.services.chat import *
 from coordination.services.common import *
 from coordination.services.devices import *
+from coordination.services.dialogue import *
 from coordination.services.est import *
 from coordination.services.lagesbild import *
 from coordination.services.notes import *

@@ -27,6 +27,7 @@ from coordination.models import (
     Team,
 )
 from coordination.selectors import PRESENCE_SLOT_MINUTES, coverage_counts, team_latest_positions
+from coordination.services.dialogue import dialogue_purge
 from coordination.validation import MAX_POSITION_AGE
 
 __all__ = [
@@ -244,6 +245,7 @@ def positions_purge(*, now: datetime | None = None) -> int:
     gone = [kinds.POSITIONS.name, kinds.COVERAGE.name, kinds.CHECKIN.name]
     Event.objects.filter(kind__in=gone, created_at__lt=cutoff).delete()
     records_purge(now=now)
+    dialogue_purge(now=now)  # citizen reports past DIALOGUE_RETENTION_DAYS: the same daily purge
     return deleted
 
 

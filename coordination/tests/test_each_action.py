@@ -119,6 +119,11 @@ def _decision_withdrawn(world, ids):
     services.est_decision_withdraw(actor=world.dana, decision_id=decision.data["id"])
 
 
+def _citizen_report() -> int:
+    report, _token = services.report_submit(category="lighting", text="Mörkt vid stigen", **_where())
+    return report.pk
+
+
 # Every service that emits events, each as one action on the evening above.
 ACTIONS: dict[str, Callable] = {
     "shift_start": lambda w, ids: services.shift_start(user=w.charlie, client_id=new_id(), area_ids=[w.district.pk]),
@@ -154,6 +159,10 @@ ACTIONS: dict[str, Callable] = {
     ),
     "est_decision_record": lambda w, ids: services.est_decision_record(**_decision(w)),
     "est_decision_record and est_decision_withdraw": _decision_withdrawn,
+    "report_submit": lambda w, ids: _citizen_report(),
+    "report_take": lambda w, ids: services.report_take(user=w.dana, report_id=_citizen_report()),
+    "report_publish": lambda w, ids: services.report_publish(user=w.dana, report_id=_citizen_report()),
+    "report_reject": lambda w, ids: services.report_reject(user=w.dana, report_id=_citizen_report(), reason="Reklam"),
 }
 
 

@@ -165,3 +165,16 @@ def test_a_second_run_resets_passwords_only_when_demo_password_is_set(db, monkey
     monkeypatch.setenv("DEMO_PASSWORD", DEFAULT_PASSWORD)
     seed()
     assert User.objects.get(username="jour").check_password(DEFAULT_PASSWORD)
+
+
+@pytest.mark.usefixtures("no_demo_password")
+def test_the_demo_holds_citizen_reports_in_each_state_and_a_dialogue_officer(db):
+    from coordination.models import CitizenReport
+
+    seed()
+    assert roles_of("dialog") == {(Role.DIALOGUE, "Lysekils kommun")}
+    reports = CitizenReport.objects.all()
+    assert {r.status for r in reports} == {"received", "handling", "answered", "closed"}
+    assert reports.filter(published=True).count() >= 2 and reports.filter(rejected=True).exists()
+    assert reports.filter(taken_by__username="dialog").exists()
+    assert Event.objects.filter(kind="report_published").exists()

@@ -74,6 +74,7 @@ for (const id of ["#filter-category", "#filter-team", "#filter-area"]) $(id).add
 // --- events -----------------------------------------------------------------------------------------
 
 function onEvent(event) {
+  document.dispatchEvent(new CustomEvent("narvaro:event", { detail: event })); // e.g. js/reports.js
   const d = event.data;
   switch (event.kind) {
     case "note":

@@ -69,6 +69,9 @@ export const RULES = {
   level_override: { rule: "history" },
   decision: { rule: "upsert", layer: "focus" },
   decision_withdrawn: { rule: "remove", layer: "focus" },
+  report: { rule: "history" },
+  report_changed: { rule: "history" },
+  report_published: { rule: "history" },
 };
 
 /** A kind pages keep in a list of their own (chat, check-ins): handed on even when already applied. */

@@ -18,6 +18,7 @@ const live = new Live({
   handlers: {
     change: () => render(),
     status: () => renderConnection(live.status),
+    event: (event) => document.dispatchEvent(new CustomEvent("narvaro:event", { detail: event })), // reports-public.js
   },
 });
 

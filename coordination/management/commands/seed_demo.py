@@ -18,7 +18,7 @@ from django.utils import timezone
 
 import maps
 from coordination import services
-from coordination.models import Membership, Organization, Team
+from coordination.models import CitizenReport, Membership, Organization, Team
 from maps.models import Activity, Area, Place
 
 DEFAULT_PASSWORD = "narvaro-demo"
@@ -30,6 +30,67 @@ MUNICIPALITY_FILE = Path(maps.__file__).resolve().parent / "data" / "lysekil.geo
 
 # The people, places and weekly activities of the demo, as data (lon, lat everywhere).
 DEMO = json.loads((Path(__file__).resolve().parents[2] / "data" / "lysekil_demo.json").read_text(encoding="utf-8"))
+# Citizen reports in each state: received, being handled, answered and published, closed, rejected.
+DEMO_REPORTS = [
+    {
+        "category": "lighting",
+        "when": "evenings",
+        "lat": 58.2712,
+        "lon": 11.4369,
+        "steps": [],
+        "text": "Gatlampan vid gångvägen ner mot Södra hamnen är trasig, helt mörkt efter sex.",
+    },
+    {
+        "category": "wish",
+        "when": "weekends",
+        "lat": 58.2763,
+        "lon": 11.4391,
+        "steps": [],
+        "text": "Önskar att fritidsgården hade öppet på söndagar också.",
+    },
+    {
+        "category": "gathering",
+        "when": "evenings",
+        "lat": 58.2776,
+        "lon": 11.4368,
+        "by": "dialogue",
+        "steps": ["take"],
+        "text": "Många unga samlas vid busstationen sent på fredagar, det är stökigt.",
+    },
+    {
+        "category": "vegetation",
+        "when": "always",
+        "lat": 58.2829,
+        "lon": 11.4398,
+        "steps": ["take", "publish:area", "answer:Buskarna vid sporthallen klipps ner vecka 12.", "hotspot"],
+        "text": "Höga buskar vid sporthallens parkering gör att man inte ser någon.",
+    },
+    {
+        "category": "good_place",
+        "when": "evenings",
+        "lat": 58.2787,
+        "lon": 11.4452,
+        "steps": ["take", "publish:point", "answer:Tack! Vi fortsätter med kvällsöppet på skolgården."],
+        "text": "Skolgården vid Mariedal är en bra plats, belysningen gör att det känns tryggt.",
+    },
+    {
+        "category": "litter",
+        "when": "weekends",
+        "lat": 58.2716,
+        "lon": 11.4380,
+        "steps": ["take", "publish:area", "answer:Papperskorgarna töms nu även på lördagar.", "close"],
+        "text": "Mycket skräp och krossat glas vid bryggan efter helgerna.",
+    },
+    {
+        "category": "other",
+        "when": "now",
+        "lat": 58.2760,
+        "lon": 11.4340,
+        "by": "dialogue",
+        "steps": ["take", "reject:Rapporten handlar om en enskild person, inte om en plats."],
+        "text": "Grannen spelar hög musik.",
+    },
+]
 MUNICIPALITY = DEMO["municipality"]
 WEEKS_AHEAD = 26
 
@@ -75,6 +136,7 @@ class Command(BaseCommand):
             users = self.seed_users(organizations, password=password, reset_password=env_password is not None)
             self.seed_teams(organizations, users)
             self.seed_activities(organizations, places, admin=users["admin"])
+            self.seed_reports(duty=users["jour"], dialogue=users["dialog"])
 
         if self.created:
             summary = ", ".join(f"{count} {what}" for what, count in self.created.items())
@@ -183,6 +245,32 @@ class Command(BaseCommand):
             if demo["open_tonight"]:
                 services.activity_open(user=admin, activity_id=event.data["id"])
             self.count("activities", True)
+
+    def seed_reports(self, *, duty, dialogue) -> None:
+        """Citizen reports in each state, through the dialogue services (events and all); once."""
+        for demo in DEMO_REPORTS:
+            if CitizenReport.objects.filter(text=demo["text"]).exists():
+                continue
+            report, _token = services.report_submit(
+                category=demo["category"], when=demo["when"], text=demo["text"], lat=demo["lat"], lon=demo["lon"]
+            )
+            self.count("citizen reports", True)
+            who = dialogue if demo.get("by") == "dialogue" else duty
+            for step in demo["steps"]:
+                action, _, argument = step.partition(":")
+                match action:
+                    case "take":
+                        services.report_take(user=who, report_id=report.pk)
+                    case "publish":
+                        services.report_publish(user=who, report_id=report.pk, level=argument or "area")
+                    case "answer":
+                        services.report_answer(user=who, report_id=report.pk, answer=argument)
+                    case "reject":
+                        services.report_reject(user=who, report_id=report.pk, reason=argument)
+                    case "close":
+                        services.report_close(user=who, report_id=report.pk)
+                    case "hotspot":
+                        services.report_mark_hotspot(user=who, report_id=report.pk)
 
     def print_logins(self, *, password: str, reset_password: bool) -> None:
         rows = [("username", "role", "organisation / team", "password")]
