@@ -158,10 +158,11 @@ class Device:
         self.n = 0
         # A watcher parses the field ticks: newest recorded_at per team, order, ticks seen.
         self.watcher = watcher
-        self.seen: dict[int, float] = {}
+        self.seen: dict[int, float] = {}  # what it holds: team -> recorded_at (its scope only)
         self.known: dict[str, int] = {}
         self.order_violations = 0
         self.ticks = 0
+        self.teams_per_tick: list[int] = []
         self.stayed = True
 
     async def open(self) -> bool:
@@ -229,11 +230,18 @@ class Device:
             return
         self.ticks += 1
         measuring = self.stats.start_at and now >= self.stats.start_at + self.plan.get("warmup", 0)
-        for team in frame["data"]["teams"]:
+        data = frame["data"]
+        # The device's scope (docs/protocol.md): a full frame replaces what it holds, gone leaves it.
+        if data.get("full"):
+            self.seen = {}
+        for team in data.get("gone", ()):
+            self.seen.pop(team, None)
+        self.teams_per_tick.append(len(data["teams"]))
+        for team in data["teams"]:
             recorded = epoch(team["recorded_at"])
             if measuring:
                 hist_add(self.stats.field_age_hist, now - recorded)
-            if recorded > self.seen.get(team["team"], 0.0):
+            if recorded > self.seen.get(team["team"], 0.0) or data.get("full"):
                 self.seen[team["team"]] = recorded
 
     async def send(self, frame: dict, kind: str, recorded: float = 0.0) -> None:
@@ -454,8 +462,12 @@ async def main(plan: dict) -> None:
     # acked positions (bounded by the drain; the tick is FIELD_POSITION_TICK_S, 10 s by default).
     watchers = [d for d in devices if d.watcher and d.ws is not None and d.stayed]
     own = stats.team_last_acked
+    # Each watcher gets only its own team and the teams near it: those it holds must be current.
     while time.time() < drain_until and any(
-        w.seen.get(team, 0.0) < at - 1e-6 for w in watchers for team, at in own.items()
+        w.seen.get(team, 0.0) < at - 1e-6
+        for w in watchers
+        for team, at in own.items()
+        if team in w.seen or team == w.team
     ):
         await asyncio.sleep(0.2)
     plan["closing"] = True
@@ -481,8 +493,10 @@ async def main(plan: dict) -> None:
             {
                 "user": d.user,
                 "stayed": d.stayed,
+                "team": d.team,
                 "seen": d.seen,
                 "ticks": d.ticks,
+                "teams_per_tick": d.teams_per_tick,
                 "order_violations": d.order_violations,
             }
             for d in devices

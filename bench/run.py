@@ -307,16 +307,18 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
         for team, at in o["team_last_acked"].items():
             team_last[team] = max(team_last.get(team, 0.0), at)
     pos_lost = sum(1 for v in stayed for team, at in team_last.items() if v["seen"].get(team, 0.0) < at - 1e-6)
-    # Field devices see positions on the field tick only: a watcher that stayed connected must hold
-    # every team's last acked position after the final tick (not latency samples: see load.py).
+    # Field devices see positions on the field tick only, and only their own team and the teams near
+    # it (docs/protocol.md): a watcher that stayed connected must hold its own team's last acked
+    # position, and that of every team it holds, after the final tick (not latency samples: load.py).
     watchers = [w for o in outs for w in o.get("watchers", [])]
     field_lost = sum(
         1
         for w in watchers
         if w["stayed"]
         for team, at in team_last.items()
-        if w["seen"].get(str(team), w["seen"].get(team, 0.0)) < at - 1e-6
+        if (str(team) in w["seen"] or str(team) == str(w.get("team"))) and w["seen"].get(str(team), 0.0) < at - 1e-6
     )
+    tick_teams = [n for w in watchers for n in w.get("teams_per_tick", [])]
     rare_lat, rare_lost, chat_lat = [], 0, []
     for v in stayed:
         seen = dict((seq, t) for seq, t in v["rare_seen"])
@@ -355,6 +357,8 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
         "field_tick_mb": round(sum(o.get("field_tick_bytes", 0) for o in outs) / 1e6, 1),
         "field_tick_frames": sum(o.get("field_ticks", 0) for o in outs),
         "field_tick_age_ms": percentiles(merge([o["field_age_hist"] for o in outs if "field_age_hist" in o])),
+        "field_tick_teams_max": max(tick_teams, default=0),
+        "field_tick_teams_mean": round(sum(tick_teams) / max(1, len(tick_teams)), 1),
         "errors": errors,
         "unanswered": sum(o["unanswered"] for o in outs),
         "connect_failures": sum(o["connect_failures"] for o in outs),
@@ -387,7 +391,9 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
     print(
         f"   field ticks: {result['field_tick_frames']} frames, {result['field_tick_mb']:g} MB to devices; "
         f"{result['field_watchers_stayed']}/{result['field_watchers']} watchers, "
-        f"{result['field_ticks_per_watcher']:g} ticks each, age in a tick p50/p99 {fmt(age, ('p50', 'p99'))} ms; "
+        f"{result['field_ticks_per_watcher']:g} ticks each, teams per tick mean/max "
+        f"{result['field_tick_teams_mean']:g}/{result['field_tick_teams_max']}, "
+        f"age in a tick p50/p99 {fmt(age, ('p50', 'p99'))} ms; "
         f"lost {result['lost']}; connect failures {result['connect_failures']}; "
         f"worker CPU {result['worker_cpu_percent']:g} %",
         flush=True,
