@@ -9,12 +9,14 @@ viewers' generator (no devices) instead waits for `DONE` on stdin, which the coo
 once every device generator has finished, and closes 3 s later.
 
 The devices of one team walk together (docs/protocol.md has no notion of it; this is the field
-as it is): the team's centre walks at ~1.2 m/s inside Lysekil's centre, each member a few
-metres from it with GPS noise. Duty viewers (/ws/ops/) get a `positions` frame (audience ops)
-every flush: those are the latency samples. Field devices get every team's position only on the
-field tick (audience field, every FIELD_POSITION_TICK_S); a few "watcher" devices per generator
-parse those frames (loss and order, and how old the positions in a tick are, never latency
-samples); the rest only count them.
+as it is): the team's centre walks at ~1.2 m/s inside Lysekil's centre (everyone in one town),
+or inside one of ten districts ~2.8 km apart (plan `districts`: a big city), each member a few
+metres from it with GPS noise. Duty and partner viewers (/ws/ops/) get a `positions` frame
+(audience ops) with every batch: those are the latency samples. Field devices get positions only
+on the field tick (audience field, every FIELD_POSITION_TICK_S), their own team's and the near
+teams' as deltas; a few "watcher" devices per generator parse those frames (loss and order, how
+old the positions in a tick are, how many teams a frame holds; never latency samples); the rest
+only count them.
 
 Nothing here talks to anything but 127.0.0.1, and every loop ends by the plan's deadlines.
 
@@ -39,6 +41,14 @@ VIEWERS_EXTRA_S = 60
 HIST_MS = 60_000  # latency histogram: 1 ms buckets up to 60 s, then one overflow bucket
 LYSEKIL = (58.274, 11.435)
 BOX = (58.262, 58.286, 11.415, 11.455)  # lat min/max, lon min/max: the town centre and harbour
+
+
+def district_box(district: int) -> tuple[float, float, float, float]:
+    """ "A big city" (plan `districts`): ten districts of ~1.3 × 1.4 km on a 5 × 2 grid ~2.8 km apart."""
+    row, col = divmod(district % 10, 5)
+    lat = LYSEKIL[0] + (row - 0.5) * 0.025
+    lon = LYSEKIL[1] + (col - 2) * 0.05
+    return (lat - 0.006, lat + 0.006, lon - 0.012, lon + 0.012)
 
 
 def histogram() -> list[int]:
@@ -98,11 +108,12 @@ async def open_socket(url: str, token: str, head: int):
 
 
 class TeamWalk:
-    """Where a team is: a centre that walks at ~1.2 m/s with a slowly turning heading, inside BOX."""
+    """Where a team is: a centre that walks at ~1.2 m/s with a slowly turning heading, inside its box."""
 
-    def __init__(self) -> None:
-        self.lat = random.uniform(BOX[0] + 0.002, BOX[1] - 0.002)
-        self.lon = random.uniform(BOX[2] + 0.004, BOX[3] - 0.004)
+    def __init__(self, box: tuple[float, float, float, float] = BOX) -> None:
+        self.box = box
+        self.lat = random.uniform(box[0] + 0.002, box[1] - 0.002)
+        self.lon = random.uniform(box[2] + 0.004, box[3] - 0.004)
         self.heading = random.uniform(0, 6.283)
         self.speed = random.uniform(0.6, 1.4)  # m/s, with stops for conversations below
         self.at = time.time()
@@ -115,10 +126,11 @@ class TeamWalk:
             step = self.speed * dt if random.random() > 0.2 else 0.0  # one report in five: standing
             self.lat += step * math.cos(self.heading) / M_PER_DEG_LAT
             self.lon += step * math.sin(self.heading) / M_PER_DEG_LON
-            if not BOX[0] <= self.lat <= BOX[1] or not BOX[2] <= self.lon <= BOX[3]:
+            box = self.box
+            if not box[0] <= self.lat <= box[1] or not box[2] <= self.lon <= box[3]:
                 self.heading += 3.1416  # turn back at the edge of the centre
-                self.lat = min(max(self.lat, BOX[0]), BOX[1])
-                self.lon = min(max(self.lon, BOX[2]), BOX[3])
+                self.lat = min(max(self.lat, box[0]), box[1])
+                self.lon = min(max(self.lon, box[2]), box[3])
         return self.lat, self.lon
 
 
@@ -261,8 +273,9 @@ class Device:
         lat, lon = self.walk.now()
         north = self.offset[0] + random.gauss(0, 4.0)  # the team's spread plus GPS noise, metres
         east = self.offset[1] + random.gauss(0, 4.0)
-        self.lat = min(max(lat + north / M_PER_DEG_LAT, BOX[0]), BOX[1])
-        self.lon = min(max(lon + east / M_PER_DEG_LON, BOX[2]), BOX[3])
+        box = self.walk.box
+        self.lat = min(max(lat + north / M_PER_DEG_LAT, box[0]), box[1])
+        self.lon = min(max(lon + east / M_PER_DEG_LON, box[2]), box[3])
         now = datetime.now(UTC)
         await self.send(
             {
@@ -402,7 +415,9 @@ async def main(plan: dict) -> None:
         team = spec["team"]
         first = walks[team] is None
         if first:
-            walks[team] = TeamWalk()
+            # Everyone in one town (BOX), or a big city's districts by team (plan `districts`).
+            districts = plan.get("districts") or 0
+            walks[team] = TeamWalk(district_box(team % districts) if districts else BOX)
         devices.append(Device(spec, plan, stats, walks[team], watcher=first and team in watched))
     viewers = [Viewer(spec, plan, start_box) for spec in plan["viewers"]]
     readers = []
