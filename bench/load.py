@@ -9,12 +9,14 @@ viewers' generator (no devices) instead waits for `DONE` on stdin, which the coo
 once every device generator has finished, and closes 3 s later.
 
 The devices of one team walk together (docs/protocol.md has no notion of it; this is the field
-as it is): the team's centre walks at ~1.2 m/s inside Lysekil's centre, each member a few
-metres from it with GPS noise. Duty viewers (/ws/ops/) get a `positions` frame (audience ops)
-every flush: those are the latency samples. Field devices get every team's position only on the
-field tick (audience field, every FIELD_POSITION_TICK_S); a few "watcher" devices per generator
-parse those frames (loss and order, and how old the positions in a tick are, never latency
-samples); the rest only count them.
+as it is): the team's centre walks at ~1.2 m/s inside Lysekil's centre (everyone in one town),
+or inside one of ten districts ~2.8 km apart (plan `districts`: a big city), each member a few
+metres from it with GPS noise. Duty and partner viewers (/ws/ops/) get a `positions` frame
+(audience ops) with every batch: those are the latency samples. Field devices get positions only
+on the field tick (audience field, every FIELD_POSITION_TICK_S), their own team's and the near
+teams' as deltas; a few "watcher" devices per generator parse those frames (loss and order, how
+old the positions in a tick are, how many teams a frame holds; never latency samples); the rest
+only count them.
 
 Nothing here talks to anything but 127.0.0.1, and every loop ends by the plan's deadlines.
 
@@ -39,6 +41,14 @@ VIEWERS_EXTRA_S = 60
 HIST_MS = 60_000  # latency histogram: 1 ms buckets up to 60 s, then one overflow bucket
 LYSEKIL = (58.274, 11.435)
 BOX = (58.262, 58.286, 11.415, 11.455)  # lat min/max, lon min/max: the town centre and harbour
+
+
+def district_box(district: int) -> tuple[float, float, float, float]:
+    """ "A big city" (plan `districts`): ten districts of ~1.3 × 1.4 km on a 5 × 2 grid ~2.8 km apart."""
+    row, col = divmod(district % 10, 5)
+    lat = LYSEKIL[0] + (row - 0.5) * 0.025
+    lon = LYSEKIL[1] + (col - 2) * 0.05
+    return (lat - 0.006, lat + 0.006, lon - 0.012, lon + 0.012)
 
 
 def histogram() -> list[int]:
@@ -98,11 +108,12 @@ async def open_socket(url: str, token: str, head: int):
 
 
 class TeamWalk:
-    """Where a team is: a centre that walks at ~1.2 m/s with a slowly turning heading, inside BOX."""
+    """Where a team is: a centre that walks at ~1.2 m/s with a slowly turning heading, inside its box."""
 
-    def __init__(self) -> None:
-        self.lat = random.uniform(BOX[0] + 0.002, BOX[1] - 0.002)
-        self.lon = random.uniform(BOX[2] + 0.004, BOX[3] - 0.004)
+    def __init__(self, box: tuple[float, float, float, float] = BOX) -> None:
+        self.box = box
+        self.lat = random.uniform(box[0] + 0.002, box[1] - 0.002)
+        self.lon = random.uniform(box[2] + 0.004, box[3] - 0.004)
         self.heading = random.uniform(0, 6.283)
         self.speed = random.uniform(0.6, 1.4)  # m/s, with stops for conversations below
         self.at = time.time()
@@ -115,10 +126,11 @@ class TeamWalk:
             step = self.speed * dt if random.random() > 0.2 else 0.0  # one report in five: standing
             self.lat += step * math.cos(self.heading) / M_PER_DEG_LAT
             self.lon += step * math.sin(self.heading) / M_PER_DEG_LON
-            if not BOX[0] <= self.lat <= BOX[1] or not BOX[2] <= self.lon <= BOX[3]:
+            box = self.box
+            if not box[0] <= self.lat <= box[1] or not box[2] <= self.lon <= box[3]:
                 self.heading += 3.1416  # turn back at the edge of the centre
-                self.lat = min(max(self.lat, BOX[0]), BOX[1])
-                self.lon = min(max(self.lon, BOX[2]), BOX[3])
+                self.lat = min(max(self.lat, box[0]), box[1])
+                self.lon = min(max(self.lon, box[2]), box[3])
         return self.lat, self.lon
 
 
@@ -158,10 +170,11 @@ class Device:
         self.n = 0
         # A watcher parses the field ticks: newest recorded_at per team, order, ticks seen.
         self.watcher = watcher
-        self.seen: dict[int, float] = {}
+        self.seen: dict[int, float] = {}  # what it holds: team -> recorded_at (its scope only)
         self.known: dict[str, int] = {}
         self.order_violations = 0
         self.ticks = 0
+        self.teams_per_tick: list[int] = []
         self.stayed = True
 
     async def open(self) -> bool:
@@ -229,11 +242,18 @@ class Device:
             return
         self.ticks += 1
         measuring = self.stats.start_at and now >= self.stats.start_at + self.plan.get("warmup", 0)
-        for team in frame["data"]["teams"]:
+        data = frame["data"]
+        # The device's scope (docs/protocol.md): a full frame replaces what it holds, gone leaves it.
+        if data.get("full"):
+            self.seen = {}
+        for team in data.get("gone", ()):
+            self.seen.pop(team, None)
+        self.teams_per_tick.append(len(data["teams"]))
+        for team in data["teams"]:
             recorded = epoch(team["recorded_at"])
             if measuring:
                 hist_add(self.stats.field_age_hist, now - recorded)
-            if recorded > self.seen.get(team["team"], 0.0):
+            if recorded > self.seen.get(team["team"], 0.0) or data.get("full"):
                 self.seen[team["team"]] = recorded
 
     async def send(self, frame: dict, kind: str, recorded: float = 0.0) -> None:
@@ -253,8 +273,9 @@ class Device:
         lat, lon = self.walk.now()
         north = self.offset[0] + random.gauss(0, 4.0)  # the team's spread plus GPS noise, metres
         east = self.offset[1] + random.gauss(0, 4.0)
-        self.lat = min(max(lat + north / M_PER_DEG_LAT, BOX[0]), BOX[1])
-        self.lon = min(max(lon + east / M_PER_DEG_LON, BOX[2]), BOX[3])
+        box = self.walk.box
+        self.lat = min(max(lat + north / M_PER_DEG_LAT, box[0]), box[1])
+        self.lon = min(max(lon + east / M_PER_DEG_LON, box[2]), box[3])
         now = datetime.now(UTC)
         await self.send(
             {
@@ -394,7 +415,9 @@ async def main(plan: dict) -> None:
         team = spec["team"]
         first = walks[team] is None
         if first:
-            walks[team] = TeamWalk()
+            # Everyone in one town (BOX), or a big city's districts by team (plan `districts`).
+            districts = plan.get("districts") or 0
+            walks[team] = TeamWalk(district_box(team % districts) if districts else BOX)
         devices.append(Device(spec, plan, stats, walks[team], watcher=first and team in watched))
     viewers = [Viewer(spec, plan, start_box) for spec in plan["viewers"]]
     readers = []
@@ -454,8 +477,12 @@ async def main(plan: dict) -> None:
     # acked positions (bounded by the drain; the tick is FIELD_POSITION_TICK_S, 10 s by default).
     watchers = [d for d in devices if d.watcher and d.ws is not None and d.stayed]
     own = stats.team_last_acked
+    # Each watcher gets only its own team and the teams near it: those it holds must be current.
     while time.time() < drain_until and any(
-        w.seen.get(team, 0.0) < at - 1e-6 for w in watchers for team, at in own.items()
+        w.seen.get(team, 0.0) < at - 1e-6
+        for w in watchers
+        for team, at in own.items()
+        if team in w.seen or team == w.team
     ):
         await asyncio.sleep(0.2)
     plan["closing"] = True
@@ -481,8 +508,10 @@ async def main(plan: dict) -> None:
             {
                 "user": d.user,
                 "stayed": d.stayed,
+                "team": d.team,
                 "seen": d.seen,
                 "ticks": d.ticks,
+                "teams_per_tick": d.teams_per_tick,
                 "order_violations": d.order_violations,
             }
             for d in devices

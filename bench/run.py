@@ -15,6 +15,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from server import BENCH_DB, PY, ROOT, Servers, base_url, bench_env, database_prepare, psql
+from server import BENCH_DB, PY, ROOT, Servers, base_url, bench_env, database_prepare, database_reset, psql
 
 RESULTS = ROOT / "bench" / "results"
 SOCKETS_PER_GENERATOR = 2500
@@ -104,9 +105,27 @@ def _count_file(path: str) -> int:
 # --- one run ----------------------------------------------------------------------------------------
 
 
-def population(devices: int, viewers: int) -> dict:
+def cpu_split(servers: int) -> tuple[str | None, str | None]:
+    """(server CPUs, generator CPUs) for taskset: the generators away from the server(s) when the
+    machine has a core to spare and BENCH_PIN is not 0; (None, None) otherwise (PostgreSQL, Redis and the
+    worker float)."""
+    n = os.cpu_count() or 1
+    if servers >= n or not shutil.which("taskset") or os.environ.get("BENCH_PIN", "1") == "0":
+        return None, None
+    return f"0-{servers - 1}", f"{servers}-{n - 1}"
+
+
+def taskset(cpus: str | None) -> list[str]:
+    return ["taskset", "-c", cpus] if cpus else []
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def population(devices: int, viewers: int, partners: int = 0) -> dict:
     subprocess.run(
-        [PY, str(ROOT / "bench" / "setup.py"), str(devices), str(viewers)],
+        [PY, str(ROOT / "bench" / "setup.py"), str(devices), str(viewers), str(partners)],
         check=True,
         env=bench_env(CHANNEL_PREFIX="bench_setup"),
         cwd=ROOT,
@@ -129,16 +148,26 @@ def run_once(
     profile: bool = False,
     connect_rate: float = 0.0,
     asgi: str = "daphne",
+    scenario: str = "town",
 ) -> dict:
-    """Serve with fresh server process(es), drive the load, check against the database; return the figures."""
+    """Serve with fresh server process(es), drive the load, check against the database; return the figures.
+
+    `scenario`: "town", everyone in Lysekil's centre (the worst case: every team near every other),
+    or "city", a big city on a Friday: teams in ten districts ~2.8 km apart, half the viewers police
+    partners (read-only duty map).
+    """
     run = "b" + uuid.uuid4().hex[:7]
     ports = [BASE_PORT + i for i in range(servers)]
+    server_cpus, generator_cpus = cpu_split(servers)
     print(
         f"\n== {variant}: {devices} devices / {period:g} s, {viewers} viewers, {servers} {asgi}, "
-        f"{duration} s (run {run})",
+        f"{duration} s, {scenario} (run {run}); server on CPU {server_cpus or 'any'}, "
+        f"generators on CPU {generator_cpus or 'any'}; load average {load_average()}",
         flush=True,
     )
-    # Only this run's teams on shift (the field tick carries every team on shift).
+    # The same database state for every run (bench/server.py RUN_TABLES), then only this run's
+    # teams on shift (the field tick carries every team on shift).
+    database_reset()
     subprocess.run(
         [PY, str(ROOT / "bench" / "setup.py"), "--active", str(devices)],
         check=True,
@@ -147,14 +176,18 @@ def run_once(
         timeout=900,
     )
     head = db_count("select coalesce(max(seq), 0) from coordination_event")
-    srv = Servers(ports, variant=variant, prefix=f"bench_{run}", log_dir=RESULTS, asgi=asgi)
+    load_before = load_average()
+    srv = Servers(ports, variant=variant, prefix=f"bench_{run}", log_dir=RESULTS, asgi=asgi, cpus=server_cpus)
     gens: list[subprocess.Popen] = []
     try:
         time.sleep(2)
         rss_base = srv.rss()
         # Devices of one team go to one generator; devices alternate between the ports.
         device_specs = [dict(d, port=ports[i % servers]) for i, d in enumerate(pop["devices"][:devices])]
-        viewer_specs = [dict(v, port=ports[i % servers]) for i, v in enumerate(pop["viewers"][:viewers])]
+        watching = pop["viewers"][:viewers]
+        if scenario == "city":  # half of them partners, who read the same duty map
+            watching = pop["viewers"][: viewers - viewers // 2] + pop.get("partners", [])[: viewers // 2]
+        viewer_specs = [dict(v, port=ports[i % servers]) for i, v in enumerate(watching)]
         n_gen = max(1, math.ceil(len(device_specs) / SOCKETS_PER_GENERATOR))
         per = math.ceil(len(device_specs) / n_gen / 4) * 4
         plans = []
@@ -175,6 +208,7 @@ def run_once(
                     "rare_per_s": rare_per_s * len(part) / max(1, len(device_specs)),
                     "devices": part,
                     "viewers": viewer_specs if g == n_gen else [],
+                    "districts": 10 if scenario == "city" else 0,
                     "out": str(RESULTS / f"{run}-gen{g}.json"),
                 }
             )
@@ -183,7 +217,7 @@ def run_once(
             path.write_text(json.dumps(plan))
             gens.append(
                 subprocess.Popen(
-                    [PY, str(ROOT / "bench" / "load.py"), str(path)],
+                    [*taskset(generator_cpus), PY, str(ROOT / "bench" / "load.py"), str(path)],
                     cwd=ROOT,
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
@@ -257,6 +291,7 @@ def run_once(
         srv.stop()
 
     outs = [json.loads(Path(p["out"]).read_text()) for p in plans]
+    load_after = load_average()
     return summarise(
         run,
         outs,
@@ -268,6 +303,11 @@ def run_once(
         warmup=warmup,
         servers=servers,
         asgi=asgi,
+        scenario=scenario,
+        server_cpus=server_cpus,
+        generator_cpus=generator_cpus,
+        load_average_before=load_before,
+        load_average_after=load_after,
         connected=connected,
         rss_base=rss_base,
         rss_idle=rss_idle,
@@ -307,16 +347,18 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
         for team, at in o["team_last_acked"].items():
             team_last[team] = max(team_last.get(team, 0.0), at)
     pos_lost = sum(1 for v in stayed for team, at in team_last.items() if v["seen"].get(team, 0.0) < at - 1e-6)
-    # Field devices see positions on the field tick only: a watcher that stayed connected must hold
-    # every team's last acked position after the final tick (not latency samples: see load.py).
+    # Field devices see positions on the field tick only, and only their own team and the teams near
+    # it (docs/protocol.md): a watcher that stayed connected must hold its own team's last acked
+    # position, and that of every team it holds, after the final tick (not latency samples: load.py).
     watchers = [w for o in outs for w in o.get("watchers", [])]
     field_lost = sum(
         1
         for w in watchers
         if w["stayed"]
         for team, at in team_last.items()
-        if w["seen"].get(str(team), w["seen"].get(team, 0.0)) < at - 1e-6
+        if (str(team) in w["seen"] or str(team) == str(w.get("team"))) and w["seen"].get(str(team), 0.0) < at - 1e-6
     )
+    tick_teams = [n for w in watchers for n in w.get("teams_per_tick", [])]
     rare_lat, rare_lost, chat_lat = [], 0, []
     for v in stayed:
         seen = dict((seq, t) for seq, t in v["rare_seen"])
@@ -330,6 +372,11 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
     result = {
         "run": run,
         **{k: meta[k] for k in ("variant", "devices", "viewers", "period", "duration", "warmup", "servers", "asgi")},
+        **{
+            k: meta[k]
+            for k in ("scenario", "server_cpus", "generator_cpus", "load_average_before", "load_average_after")
+        },
+        "daphne_connect_timeout_s": float(os.environ.get("BENCH_CONNECT_TIMEOUT", "5")),
         "offered_positions_per_s": meta["devices"] / meta["period"],
         "positions_sent": sent["position"],
         "positions_acked": acked["position"],
@@ -355,6 +402,8 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
         "field_tick_mb": round(sum(o.get("field_tick_bytes", 0) for o in outs) / 1e6, 1),
         "field_tick_frames": sum(o.get("field_ticks", 0) for o in outs),
         "field_tick_age_ms": percentiles(merge([o["field_age_hist"] for o in outs if "field_age_hist" in o])),
+        "field_tick_teams_max": max(tick_teams, default=0),
+        "field_tick_teams_mean": round(sum(tick_teams) / max(1, len(tick_teams)), 1),
         "errors": errors,
         "unanswered": sum(o["unanswered"] for o in outs),
         "connect_failures": sum(o["connect_failures"] for o in outs),
@@ -387,7 +436,9 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
     print(
         f"   field ticks: {result['field_tick_frames']} frames, {result['field_tick_mb']:g} MB to devices; "
         f"{result['field_watchers_stayed']}/{result['field_watchers']} watchers, "
-        f"{result['field_ticks_per_watcher']:g} ticks each, age in a tick p50/p99 {fmt(age, ('p50', 'p99'))} ms; "
+        f"{result['field_ticks_per_watcher']:g} ticks each, teams per tick mean/max "
+        f"{result['field_tick_teams_mean']:g}/{result['field_tick_teams_max']}, "
+        f"age in a tick p50/p99 {fmt(age, ('p50', 'p99'))} ms; "
         f"lost {result['lost']}; connect failures {result['connect_failures']}; "
         f"worker CPU {result['worker_cpu_percent']:g} %",
         flush=True,
@@ -400,23 +451,30 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
 
 HEADER = (
     "| variant | server | devices | viewers | offered/s | acked/s | worst 10 s | pos p50/p95/p99/max ms "
-    "| note+alert p50/p99 ms | lost | order | server CPU % | machine CPU % | RSS MB | KB/idle socket |"
+    "| note+alert p50/p99 ms | lost | order | server CPU % | generators CPU % | machine CPU % | RSS MB "
+    "| KB/idle socket | load avg |"
 )
-RULE = "|" + "---|" * 15
+RULE = "|" + "---|" * 17
 
 
 def fmt(p: dict, keys=("p50", "p95", "p99", "max")) -> str:
     return "/".join("-" if p.get(k) is None else str(p[k]) for k in keys)
 
 
+CITY = " (city)"
+
+
 def row(r: dict) -> str:
     return (
-        f"| {r['variant']} | {r['servers']} {r['asgi']} | {r['devices']} | {r['viewers']} "
+        f"| {r['variant']}{CITY if r.get('scenario') == 'city' else ''} | {r['servers']} {r['asgi']} "
+        f"| {r['devices']} | {r['viewers']} "
         f"| {r['offered_positions_per_s']:g} "
         f"| {r['positions_per_s_sustained']:g} | {r['positions_per_s_worst_10s']:g} "
         f"| {fmt(r['position_latency_ms'])} | {fmt(r['note_alert_latency_ms'], ('p50', 'p99'))} "
-        f"| {r['lost_total']} | {r['order_violations']} | {r['server_cpu_percent']:g} | {r['machine_cpu_percent']:g} "
-        f"| {r['server_rss_mb']['load']:g} | {r['rss_per_idle_socket_kb']:g} |"
+        f"| {r['lost_total']} | {r['order_violations']} | {r['server_cpu_percent']:g} "
+        f"| {r['generator_cpu_percent']:g} | {r['machine_cpu_percent']:g} "
+        f"| {r['server_rss_mb']['load']:g} | {r['rss_per_idle_socket_kb']:g} "
+        f"| {r.get('load_average_before', '?').split()[0]} |"
     )
 
 
@@ -427,7 +485,8 @@ def ratios(results: list[dict]) -> list[dict]:
         if ours["variant"] != "batched":
             continue
         for naive in results:
-            same = all(naive.get(k) == ours.get(k) for k in ("devices", "viewers", "servers", "period", "asgi"))
+            keys = ("devices", "viewers", "servers", "period", "asgi", "scenario")
+            same = all(naive.get(k) == ours.get(k) for k in keys)
             if naive["variant"] == "naive" and same:
                 p99o, p99n = ours["position_latency_ms"]["p99"], naive["position_latency_ms"]["p99"]
                 out.append(
@@ -573,38 +632,50 @@ def main() -> None:
     parser.add_argument("--name", default=None)
     parser.add_argument("--asgi", choices=["daphne", "uvicorn"], default="daphne", help="the ASGI server to run")
     parser.add_argument(
+        "--city-rare",
+        type=float,
+        default=0.5,
+        help="notes+alerts+chat per second in the city (125 teams: a note every ~8 min per team)",
+    )
+    parser.add_argument(
+        "--scenario", choices=["town", "city"], default="town", help="everyone in one town, or a big city's districts"
+    )
+    parser.add_argument(
         "--connect-rate", type=float, default=CONNECTS_PER_S, help="new sockets per second over all generators"
     )
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
 
-    # (variant, devices, viewers, servers, duration, ASGI server)
-    plan: list[tuple[str, int, int, int, int, str]] = []
+    # (variant, devices, viewers, servers, duration, ASGI server, scenario)
+    plan: list[tuple[str, int, int, int, int, str, str]] = []
     if args.quick:
+        # The 250-device targets against naive, everyone in one town; the big city on a Friday;
+        # the two-process point.
         name, d = "quick", 45
-        plan = [("batched", 500, 10, 1, d), ("naive", 500, 10, 1, d), ("batched", 500, 10, 2, d)]
-        plan = [(*p, args.asgi) for p in plan]
+        plan = [("batched", 250, 10, 1, d, args.asgi, "town"), ("naive", 250, 10, 1, d, args.asgi, "town")]
+        plan += [("batched", 500, 20, 1, d, args.asgi, "city"), ("batched", 500, 10, 2, d, args.asgi, "town")]
     elif args.full:
         name = "full"
         for viewers in (1, 10, 100):
             for devices in (250, 1000, 2500, 5000, 10000):
                 for variant in ("batched", "naive"):
-                    plan.append((variant, devices, viewers, 1, 60, "daphne"))
+                    plan.append((variant, devices, viewers, 1, 60, "daphne", "town"))
         # Is Daphne the limit? The same app under uvicorn, then both scaled out to two processes,
         # then the 5-minute target hold on two uvicorn processes (the cheapest server per socket).
-        plan += [("batched", devices, 10, 1, 60, "uvicorn") for devices in (1000, 2500, 5000)]
-        plan += [("batched", 5000, 100, 2, 60, "daphne"), ("batched", 5000, 100, 2, 60, "uvicorn")]
-        plan += [("batched", 5000, 100, 2, 300, "uvicorn")]
+        plan += [("batched", devices, 10, 1, 60, "uvicorn", "town") for devices in (1000, 2500, 5000)]
+        plan += [("batched", 5000, 100, 2, 60, "daphne", "town"), ("batched", 5000, 100, 2, 60, "uvicorn", "town")]
+        plan += [("batched", 500, 20, 1, 60, "daphne", "city")]
+        plan += [("batched", 5000, 100, 1, 300, "daphne", "town"), ("batched", 5000, 100, 2, 300, "uvicorn", "town")]
     else:
         name = args.name or "custom"
         for servers in map(int, args.servers.split(",")):
             for viewers in map(int, args.viewers.split(",")):
                 for devices in map(int, args.devices.split(",")):
                     for variant in args.variants.split(","):
-                        plan.append((variant, devices, viewers, servers, args.duration, args.asgi))
+                        plan.append((variant, devices, viewers, servers, args.duration, args.asgi, args.scenario))
 
     database_prepare()
-    pop = population(max(p[1] for p in plan), max(p[2] for p in plan))
+    pop = population(max(p[1] for p in plan), max(p[2] for p in plan), max(p[2] // 2 for p in plan))
     meta = {
         "machine": machine(),
         "period": args.period,
@@ -616,7 +687,7 @@ def main() -> None:
     print(f"machine: {meta['machine']}")
     results: list[dict] = []
     collapsed: set[tuple] = set()  # (variant, viewers, servers, asgi) past p99 10 s: skip bigger
-    for variant, devices, viewers, servers, duration, asgi in plan:
+    for variant, devices, viewers, servers, duration, asgi, scenario in plan:
         if (variant, viewers, servers, asgi) in collapsed and duration < 200:
             print(f"-- skip {variant} {devices} devices / {viewers} viewers: collapsed at a smaller load")
             continue
@@ -630,10 +701,11 @@ def main() -> None:
                 duration=duration,
                 warmup=args.warmup,
                 servers=servers,
-                rare_per_s=args.rare,
+                rare_per_s=args.rare if scenario == "town" else args.city_rare,
                 profile=args.profile,
                 connect_rate=args.connect_rate,
                 asgi=asgi,
+                scenario=scenario,
             )
         except Exception as error:  # noqa: BLE001 - one failed run must not lose the others' figures
             print(f"!! run failed: {error!r}", flush=True)

@@ -49,6 +49,7 @@ def load() -> dict:
 def still_valid(population: dict) -> bool:
     """The stored users still exist (shifts are set per run by `activate`)."""
     users = [d["user"] for d in population["devices"]] + [v["user"] for v in population["viewers"]]
+    users += [p["user"] for p in population.get("partners", [])]
     return User.objects.filter(pk__in=users).count() == len(users)
 
 
@@ -108,17 +109,33 @@ def add_viewers(population: dict, wanted: int, organization: Organization) -> No
         population["viewers"].append({"user": user.pk, "token": key})
 
 
+def add_partners(population: dict, wanted: int) -> None:
+    """Police partners (read-only duty map, /ws/ops/) for the big-city scenario's viewers."""
+    population.setdefault("partners", [])
+    police, _ = Organization.objects.get_or_create(name="Bench polis", defaults={"kind": "police"})
+    for j in range(len(population["partners"]), wanted):
+        user, created = User.objects.get_or_create(username=f"bench_p{j:04d}")
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        Membership.objects.get_or_create(user=user, organization=police, role=Role.PARTNER)
+        _, key = device_token_issue(user=user, name="bench")
+        population["partners"].append({"user": user.pk, "token": key})
+
+
 def main() -> None:
     if sys.argv[1] == "--active":
         activate(load(), int(sys.argv[2]))
         return
     devices, viewers = int(sys.argv[1]), int(sys.argv[2])
+    partners = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     population = load()
     if population["devices"] and not still_valid(population):
         sys.exit("bench population in the database no longer matches population.json; drop narvaro_bench")
     organization, _ = Organization.objects.get_or_create(name="Bench kommun", defaults={"kind": "municipality"})
     add_devices(population, devices, organization)
     add_viewers(population, viewers, organization)
+    add_partners(population, partners)
     POPULATION.parent.mkdir(parents=True, exist_ok=True)
     POPULATION.write_text(json.dumps(population))
     print(f"bench population: {len(population['devices'])} devices, {len(population['viewers'])} viewers")

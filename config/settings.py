@@ -126,10 +126,14 @@ if len(LAGESBILD_LEVEL_THRESHOLDS) != 3 or list(LAGESBILD_LEVEL_THRESHOLDS) != s
 REPLAY_WINDOW = env_int("REPLAY_WINDOW", 5000)  # events a reconnecting client may catch up
 WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 8192)
 WS_MAX_FRAMES_PER_SECOND = env_int("WS_MAX_FRAMES_PER_SECOND", 20)
-POSITION_FLUSH_MS = env_int("POSITION_FLUSH_MS", 250)
 POSITION_FLUSH_ROWS = env_int("POSITION_FLUSH_ROWS", 500)
 # Field devices get other teams' positions this often (the duty map gets every flush).
 FIELD_POSITION_TICK_S = env_int("FIELD_POSITION_TICK_S", 10)
+# ...but only their own team and the teams near it (coordination/fieldscope.py): at most this many
+# within about this radius, as deltas with the whole scope again every FIELD_POSITIONS_FULL_EVERY ticks.
+FIELD_POSITIONS_RADIUS_M = env_int("FIELD_POSITIONS_RADIUS_M", 2000)
+FIELD_POSITIONS_MAX_TEAMS = env_int("FIELD_POSITIONS_MAX_TEAMS", 30)
+FIELD_POSITIONS_FULL_EVERY = env_int("FIELD_POSITIONS_FULL_EVERY", 30)
 # Periods of the jobs on a clock, in seconds (coordination/jobs.py says what runs where). Once per
 # deployment in `manage.py worker`: the coverage recount, the field tick above, presence totals of
 # finished days, the retention purge. In every server process: the delivery sweep.

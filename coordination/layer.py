@@ -5,11 +5,18 @@ subscribes to it in Redis, and when Redis is down that raises and the handshake 
 Nothing here ever sends to a consumer's own channel (events reach sockets through groups), so a
 channel that could not be subscribed is still a working channel in this process: group messages
 reach its queue once the consumer has joined its groups, which it retries (coordination.consumers.base).
+
+A group message reaches a process once from Redis, and the layer puts the same raw bytes in the
+queue of every local socket in the group; each socket's `receive` then decoded its own copy
+(msgpack, the whole pre-encoded frame: a field tick of every team went through it once per device,
+issue 16 item 3). PubSubLayer decodes each raw message once and hands every socket the same dict;
+consumers only read it (coordination.consumers.base).
 """
 
 import asyncio
 import logging
 import uuid
+from collections import OrderedDict
 
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, _wrap_close
 from redis.exceptions import RedisError
@@ -29,7 +36,25 @@ class _LoopLayer(RedisPubSubLoopLayer):
 
 
 class PubSubLayer(RedisPubSubChannelLayer):
-    """RedisPubSubChannelLayer whose new channels survive Redis being down (see the module's doc)."""
+    """RedisPubSubChannelLayer whose new channels survive Redis being down, decoding each message once."""
+
+    # Raw messages remembered with what they decoded to; a group's copies all arrive back to back.
+    DECODED = 64
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._decoded: OrderedDict[int, tuple[bytes, dict]] = OrderedDict()
+
+    def deserialize(self, message: bytes) -> dict:
+        """The message `message` encodes; the same dict for every socket that receives this raw message."""
+        found = self._decoded.get(id(message))
+        if found is not None and found[0] is message:  # the same object, not an id reused
+            return found[1]
+        value = super().deserialize(message)
+        self._decoded[id(message)] = (message, value)
+        if len(self._decoded) > self.DECODED:
+            self._decoded.popitem(last=False)
+        return value
 
     def _get_layer(self) -> RedisPubSubLoopLayer:
         loop = asyncio.get_running_loop()

@@ -1,17 +1,17 @@
-"""The position stream of one server process: buffer, write in batches.
+"""The position stream of one server process: group commit, no timer.
 
 Positions arrive every few seconds from every device. Writing and broadcasting each on its own
-costs a transaction and a group send per report; here they wait at most POSITION_FLUSH_MS (or
-until POSITION_FLUSH_ROWS are waiting), go to the database in one statement, and viewers get one
-coalesced frame per flush with each moved team's latest position; field devices get every
-team's position on the slower field tick (a job of `manage.py worker`, coordination/jobs.py).
-Each device gets its ack only once its batch has committed.
-
-The flush loop is a buffer, not a clock: it starts with the first position this process receives.
+costs a transaction and a group send per report. Here a position is written at once when no batch
+is in flight; while one is, the positions that arrive gather and go together in the next statement
+(at most POSITION_FLUSH_ROWS each). At low load a position therefore waits for nothing but its own
+write; at high load the batches grow with the write time and keep the batch throughput. Each batch
+is one transaction with one coalesced `positions` frame for the duty viewers (each moved team's
+latest position), so that frame follows the same rule. Field devices get positions on the field
+tick (a job of `manage.py worker`, coordination/jobs.py). Each device gets its ack only once its
+batch has committed; batches run one after another, in the order their positions arrived.
 """
 
 import asyncio
-import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,8 +45,7 @@ class PositionStream:
         self._ensure_running()
         future = asyncio.get_running_loop().create_future()
         self._pending.append((report, future))
-        if len(self._pending) >= settings.POSITION_FLUSH_ROWS:
-            self._wake.set()
+        self._wake.set()  # written at once, or with the next batch if one is in flight
         return future
 
     def _ensure_running(self) -> None:
@@ -58,16 +57,17 @@ class PositionStream:
             self._task = loop.create_task(self._run(), name="narvaro-position-stream")
 
     async def _run(self) -> None:
-        flush_s = settings.POSITION_FLUSH_MS / 1000
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=flush_s)
+            await self._wake.wait()
             self._wake.clear()
-            await self.flush()
+            # Whatever arrived while the previous batch was in flight is written now, together.
+            while self._pending:
+                await self.flush()
 
     async def flush(self) -> None:
-        """Write everything waiting in one batch and resolve each future."""
-        batch, self._pending = self._pending, []
+        """Write what is waiting (at most POSITION_FLUSH_ROWS, oldest first) in one batch; resolve each future."""
+        rows = settings.POSITION_FLUSH_ROWS
+        batch, self._pending = self._pending[:rows], self._pending[rows:]
         if not batch:
             return
         try:

@@ -14,7 +14,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from coordination import access, delivery, revocation, selectors
+from coordination import access, delivery, fieldscope, revocation, selectors
 from coordination.errors import Invalid, NotSaved, RateLimited, ServiceError, TooLarge
 from coordination.events import event_frame
 from coordination.inbound import FRAMES, Frame, Socket
@@ -66,6 +66,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
     socket: Socket | None = None
     # Closed when the access it was opened with is taken away (coordination.revocation).
     revocable = True
+    # The last field tick this socket got (coordination.fieldscope): the base of the next delta.
+    field_last: fieldscope.Sent | None = None
 
     def may_connect(self, viewer: access.Viewer) -> bool:
         raise NotImplementedError
@@ -180,9 +182,11 @@ class BaseConsumer(AsyncWebsocketConsumer):
             self.head, self.known = replay.head, {}
             await self.send(text_data=_frame(type="resync", seq=replay.head))
             return
+        self.field_last = None  # replayed field ticks are full frames (selectors.events_after)
         for event in replay.events:
             if event.seq > self.known.get(event.audience, self.head):
-                await self._deliver(audience=event.audience, seq=event.seq, kind=event.kind, frame=event_frame(event))
+                frame = event_frame(event)
+                await self._deliver(audience=event.audience, seq=event.seq, kind=event.kind, frame=frame, scoped=True)
 
     # --- inbound frames ---------------------------------------------------------------------------
 
@@ -303,7 +307,11 @@ class BaseConsumer(AsyncWebsocketConsumer):
                 await self._deliver(audience=audience, seq=event.seq, kind=event.kind, frame=event_frame(event))
         await self._deliver(audience=audience, seq=seq, kind=message.get("kind", ""), frame=message["frame"])
 
-    async def _deliver(self, *, audience: str, seq: int, kind: str, frame: str) -> None:
+    async def _deliver(self, *, audience: str, seq: int, kind: str, frame: str, scoped: bool = False) -> None:
+        """Send one event frame if this socket may see it; a field tick as this socket's scope of it.
+
+        `scoped`: the frame is already this viewer's (a replay from selectors.events_after).
+        """
         self.known[audience] = seq
         spec = KINDS.get(kind)
         # Only kinds someone hears as their own need their data read here (most frames go out as they came).
@@ -314,9 +322,15 @@ class BaseConsumer(AsyncWebsocketConsumer):
                 await self.refresh_viewer()
             await self.send(text_data=frame)
         elif access.may_see(self.viewer, audience):
+            if kind == "positions" and audience == "field" and not scoped:
+                # The stored tick holds every team; this socket gets its own and the near ones, as a delta.
+                frame, self.field_last = fieldscope.ticks.frame(
+                    seq=seq, frame=frame, own=self.viewer.team_ids, last=self.field_last
+                )
             await self.send(text_data=frame)
 
     async def refresh_viewer(self) -> None:
         """Re-read roles and shifts (a team's shift started or ended) and rejoin the right groups."""
         self.viewer = await self.load_viewer(self.user)
+        self.field_last = None  # the next field tick goes out in full (hello, or other teams now)
         await self._join_or_retry(self.groups_for(self.viewer))

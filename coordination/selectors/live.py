@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from coordination import access, kinds
+from coordination import access, fieldscope, kinds
 from coordination.activity_features import ActivityFeatureSerializer
 from coordination.audience import FIELD, OPS
 from coordination.models import Alert, Event, Shift, SituationNote
@@ -88,10 +88,16 @@ def team_latest_positions(*, shift_ids: set[int] | None = None) -> dict[int, dic
     }
 
 
-def published_field_positions(*, head: int) -> dict[int, dict]:
-    """Team positions as the newest field tick at or below `head` sent them (what field devices hold)."""
+def published_field_positions(*, head: int, own: frozenset[int] | None = None) -> dict[int, dict]:
+    """Team positions as the newest field tick at or below `head` sent them (what field devices hold).
+
+    `own`: the viewer's teams; only they and the teams near them (coordination.fieldscope).
+    """
     last = Event.objects.filter(kind=kinds.POSITIONS.name, audience=str(FIELD), seq__lte=head).order_by("-seq").first()
-    return {team["team"]: team for team in last.data["teams"]} if last else {}
+    if last is None:
+        return {}
+    teams = last.data["teams"] if own is None else fieldscope.scoped_data(last.data, own)["teams"]
+    return {team["team"]: team for team in teams}
 
 
 def team_features(*, positions: dict[int, dict]) -> list[dict]:
@@ -189,7 +195,7 @@ def live_snapshot(*, viewer: access.Viewer) -> dict:
         if staff:
             # The duty map gets every flush; field devices hold what the last field tick sent.
             ops = access.may_see(viewer, OPS)
-            positions = team_latest_positions() if ops else published_field_positions(head=seq)
+            positions = team_latest_positions() if ops else published_field_positions(head=seq, own=viewer.team_ids)
             features += team_features(positions=positions) + note_features(now=now) + alert_features(now=now)
             features += focus_features(now=now)  # EST decisions: "Veckans fokus" (selectors/est.py)
         elif viewer.user_id is not None:

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Max
 
-from coordination import access
+from coordination import access, fieldscope
+from coordination.audience import FIELD
 from coordination.models import Event
 
 
@@ -39,6 +40,10 @@ def events_after(*, viewer: access.Viewer, after: int, limit: int | None = None)
     events = [
         e for e in missed.order_by("seq") if access.may_see_event(viewer, audience=e.audience, kind=e.kind, data=e.data)
     ]
+    for event in events:
+        if event.kind == "positions" and event.audience == str(FIELD):
+            # A field tick holds every team; a field viewer gets its own and the near ones, in full.
+            event.data = fieldscope.scoped_data(event.data, viewer.team_ids)
     if limit is not None:
         events = events[:limit]
     return Replay(events=events, head=head)

@@ -276,8 +276,8 @@ def field_positions_refresh() -> Event | None:
     """Publish to field devices the latest position of every team on shift, when any has changed.
 
     The whole set each time, so the newest field tick is all a field snapshot needs, and only
-    where a team is: every device gets it, so its size is devices × teams (names and status come
-    with shift events).
+    where a team is (names and status come with shift events). Each device gets only its own team
+    and the teams near it, as deltas (coordination.fieldscope).
     """
     keep = ("team", "shift", "lat", "lon", "recorded_at")
     teams = [{k: team[k] for k in keep} for team in team_latest_positions().values()]  # before the lock

@@ -38,6 +38,14 @@ def apply_event(features: dict[str, dict], event: dict, *, public_only: bool) ->
             where = {k: old.get(k) for k in ("lat", "lon", "accuracy", "recorded_at")}
             upsert(fid, "team", {**old, **data, **where})
         case Rule.POSITIONS:
+            # A field tick is scoped (coordination.fieldscope): `full` is the whole scope, `gone` left it.
+            shown = {f"team.{team['team']}" for team in data["teams"]} if data.get("full") else None
+            gone = {f"team.{t}" for t in data.get("gone", ())}
+            for fid, feature in list(features.items()):
+                leaves = fid not in shown if shown is not None else fid in gone
+                if feature["properties"]["layer"] == "team" and leaves:
+                    nowhere = {"lat": None, "lon": None, "accuracy": None, "recorded_at": None}
+                    upsert(fid, "team", {**feature["properties"], **nowhere})
             for team in data["teams"]:
                 fid = f"team.{team['team']}"
                 # A position of a shift that has ended (or of the team's earlier shift) is history.

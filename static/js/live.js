@@ -94,6 +94,22 @@ const APPLY = {
     upsert(features, fid, "team", { ...old, ...data, ...where });
   },
   positions(features, data) {
+    // Field ticks carry only the teams near this device (docs/protocol.md): a `full` frame is the
+    // whole scope, so a team not in it is no longer shown; `gone` names teams that left it.
+    if (data.full || data.gone?.length) {
+      const shown = data.full ? new Set(data.teams.map((team) => `team.${team.team}`)) : null;
+      const gone = new Set((data.gone ?? []).map((id) => `team.${id}`));
+      for (const [fid, feature] of features) {
+        if (feature.properties.layer !== "team" || !(shown ? !shown.has(fid) : gone.has(fid))) continue;
+        upsert(features, fid, "team", {
+          ...feature.properties,
+          lat: null,
+          lon: null,
+          accuracy: null,
+          recorded_at: null,
+        });
+      }
+    }
     for (const team of data.teams) {
       const fid = `team.${team.team}`;
       // A position of a shift that has ended (or of the team's earlier shift) is history.

@@ -87,3 +87,34 @@ def test_a_kind_without_a_rule_is_ignored_with_a_warning(static_page):
     result = static_page.evaluate(WITH_RULES, [{}, [{"seq": 1, "kind": "weather", "data": {"id": 1, "lat": 58.0}}]])
     assert result["features"] == {}
     assert result["warnings"] == ["live: no rule for event kind weather"]
+
+
+def test_the_page_applies_scoped_field_ticks_as_the_server_declares(static_page):
+    """Issue 16, item 2: a full frame clears teams not in it, deltas move, `gone` clears; as apply_event does."""
+    from coordination.tests.test_snapshot_events import apply_event
+
+    def team(t, lat=None):
+        props = {"layer": "team", "team": t, "shift": t * 10, "team_name": f"Lag {t}", "lat": lat, "lon": None}
+        props |= {"accuracy": None, "recorded_at": None}
+        if lat is not None:
+            props |= {"lon": 11.4, "recorded_at": "t0"}
+        geometry = None if lat is None else {"type": "Point", "coordinates": [11.4, lat]}
+        return {"type": "Feature", "id": f"team.{t}", "geometry": geometry, "properties": props}
+
+    snapshot = {"type": "FeatureCollection", "seq": 10, "features": [team(1, 58.1), team(2, 58.2), team(3, 58.3)]}
+
+    def where(t, lat, at):
+        return {"team": t, "shift": t * 10, "lat": lat, "lon": 11.4, "recorded_at": at}
+
+    ticks = [
+        {"teams": [where(1, 58.11, "t1"), where(2, 58.2, "t0")], "gone": [], "full": True},  # 3 went out of reach
+        {"teams": [where(2, 58.25, "t2")], "gone": [], "full": False},
+        {"teams": [where(3, 58.31, "t3")], "gone": [1], "full": False},
+    ]
+    events = [{"type": "event", "seq": 11 + i, "kind": "positions", "data": data} for i, data in enumerate(ticks)]
+    result = static_page.evaluate(APPLY, [snapshot, events, False])
+    expected = {f["id"]: copy.deepcopy(f) for f in snapshot["features"]}
+    for event in events:
+        apply_event(expected, copy.deepcopy(event), public_only=False)
+    assert result["features"] == expected
+    assert [result["features"][f"team.{t}"]["properties"]["lat"] for t in (1, 2, 3)] == [None, 58.25, 58.31]
