@@ -241,3 +241,16 @@ def may_read_chat(viewer: Viewer) -> bool:
 
 def may_use_association_page(viewer: Viewer) -> bool:
     return bool(viewer.association_org_ids) or viewer.is_admin
+
+
+# --- accounts and devices -----------------------------------------------------------------------
+
+
+def may_manage_devices(viewer: Viewer, *, owner_id: int) -> bool:
+    """A person pairs and revokes their own tracker apps; an admin anyone's."""
+    return viewer.user_id is not None and (viewer.user_id == owner_id or viewer.is_admin)
+
+
+def may_own_tracker(owner: Viewer) -> bool:
+    """Only field members send positions, so only they get a tracker app paired."""
+    return owner.is_field

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from coordination import activity_views, views
+from coordination import account_views, activity_views, views
 
 urlpatterns = [
     path("", activity_views.public_map, name="public"),
@@ -16,6 +16,9 @@ urlpatterns = [
     path("falt/sw.js", views.field_service_worker, name="field_sw"),
     path("falt/manifest.webmanifest", views.field_manifest, name="field_manifest"),
     path("jour/", views.ops, name="ops"),
+    path("falt/koppla/", account_views.devices, name="devices"),
+    path("konto/personer/<int:user_id>/enheter/", account_views.devices, name="person_devices"),
+    path("konto/enheter/<int:pk>/aterkalla/", account_views.device_revoke, name="device_revoke"),
     path("konto/logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
 ]

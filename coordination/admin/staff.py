@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -78,7 +80,7 @@ admin.site.unregister(User)
 @admin.register(User)
 class NarvaroUserAdmin(UserAdmin):
     inlines = (MembershipInline, TeamMembershipInline)
-    list_display = ("username", "first_name", "last_name", "roles", "team_names", "is_active", "is_staff")
+    list_display = ("username", "first_name", "last_name", "roles", "team_names", "devices", "is_active", "is_staff")
     list_filter = ("memberships__role", "teams", "is_active", "is_staff", "is_superuser")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -91,6 +93,11 @@ class NarvaroUserAdmin(UserAdmin):
     @admin.display(description=_("team"))
     def team_names(self, user) -> str:
         return ", ".join(team.name for team in user.teams.all())
+
+    @admin.display(description=_("enheter"))
+    def devices(self, user) -> str:
+        # The page where an admin pairs a tracker app for this person and revokes their devices.
+        return format_html('<a href="{}">{}</a>', reverse("person_devices", args=[user.pk]), _("Koppla, återkalla"))
 
 
 @admin.register(Organization)
@@ -213,7 +220,7 @@ class DeviceTokenAdmin(admin.ModelAdmin):
         """Revoke each selected token through the service, so revocation has one path."""
         tokens = list(queryset.filter(revoked_at__isnull=True))
         for token in tokens:
-            device_token_revoke(token=token)
+            device_token_revoke(token=token, actor=request.user, admin_site=True)
         self.message_user(
             request,
             ngettext("%(count)d enhetsnyckel spärrades.", "%(count)d enhetsnycklar spärrades.", len(tokens))

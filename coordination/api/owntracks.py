@@ -125,4 +125,5 @@ class OwnTracksView(APIView):
             accuracy=None if message.get("acc") is None else number_from_text(message["acc"], "accuracy"),
             recorded_at=recorded_at,
         )
+        services.device_position_noted(key=request.auth)
         return Response(owntracks_friends(request.user))

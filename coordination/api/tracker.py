@@ -164,6 +164,7 @@ def _raise_sos(request: Request, fields: dict) -> None:
         # Off shift, from before it began, or too old to be a position: the alarm is what counts, and it is stored.
         with contextlib.suppress(Forbidden, Invalid):
             services.position_record(**position)
+            services.device_position_noted(key=request.auth)
 
 
 class OsmAndAuthentication(authentication.BaseAuthentication):
@@ -222,6 +223,7 @@ class OsmAndView(APIView):
             _raise_sos(request, fields)
         else:
             services.position_record(**_position(request, fields))
+            services.device_position_noted(key=request.auth)
         # Traccar Client only looks at the status; an empty 200 is what Traccar's own server sends.
         return HttpResponse(status=200)
 

@@ -76,13 +76,22 @@ class Team(models.Model):
 class DeviceToken(models.Model):
     """A revocable token for a device that cannot use a browser session; only its hash is kept."""
 
+    class App(models.TextChoices):
+        TRACCAR = "traccar", "Traccar Client"
+        OWNTRACKS = "owntracks", "OwnTracks"
+        OTHER = "other", _("Annan (skript eller API)")
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="device_tokens")
     name = models.CharField(_("namn"), max_length=80, blank=True)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(max_length=8, editable=False)
+    # Which app the token was paired with (its QR code); tokens from `manage.py device_token` are "other".
+    app = models.CharField(_("app"), max_length=20, choices=App.choices, default=App.OTHER)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When the device last delivered a stored position (the time only: never where).
+    last_position_at = models.DateTimeField(_("senaste position"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("enhetsnyckel")
