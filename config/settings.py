@@ -1,5 +1,6 @@
 """Närvaro settings. Everything that differs between machines comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -35,6 +36,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "maps",
     "coordination",
+    # Accounts: lockout after failed sign-ins (and device tokens), the second factor.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -46,6 +49,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out attempt into the lockout answer (coordination/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -92,6 +97,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Axes first: it refuses a locked-out account or address before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout (django-axes, coordination/lockout.py): this many failed sign-ins lock the account and,
+# separately, the address; failed device tokens count against the address. The lock lifts after
+# LOGIN_LOCKOUT_MINUTES (each further failure restarts it) or when an admin deletes the attempts.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = "coordination.lockout.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "coordination.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "coordination.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Axes keeps the query and form of a failed attempt: never a password, token or code.
+AXES_SENSITIVE_PARAMETERS = ["password", "id", "deviceid", "token", "otp_token", "new_password1", "new_password2"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "public"
@@ -227,7 +248,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # sent, so that header may be trusted then, and only then (BEHIND_TLS_PROXY=1). The defaults suit
 # development, the bench and the fault runs on loopback; .env.example holds the production values,
 # and a test runs `manage.py check --deploy` on them.
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)

@@ -6,6 +6,7 @@ device_token_revoke) and coordination.access.
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -16,11 +17,23 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from coordination import access, pairing, services
+from coordination.account_signals import address
 from coordination.errors import ServiceError
 from coordination.models import DeviceToken, Team
 from coordination.views import page_context
 
 User = get_user_model()
+
+
+class SignInView(auth_views.LoginView):
+    """The sign-in form (django-axes counts its failures); a successful sign-in is audited."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.audit_record(user=form.get_user(), action="login.success", detail={"ip": address(self.request)})
+        return response
 
 
 def _devices(owner) -> list[DeviceToken]:

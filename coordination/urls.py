@@ -19,6 +19,15 @@ urlpatterns = [
     path("falt/koppla/", account_views.devices, name="devices"),
     path("konto/personer/<int:user_id>/enheter/", account_views.devices, name="person_devices"),
     path("konto/enheter/<int:pk>/aterkalla/", account_views.device_revoke, name="device_revoke"),
-    path("konto/logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("konto/logga-in/", account_views.SignInView.as_view(), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    # Password reset by e-mail (Django's views; the link expires after PASSWORD_RESET_TIMEOUT).
+    path("konto/losenord/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("konto/losenord/skickat/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "konto/losenord/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("konto/losenord/klart/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]

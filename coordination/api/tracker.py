@@ -24,6 +24,7 @@ from coordination import services
 from coordination.api.parsers import MAX_BODY_BYTES, LimitedJSONParser, ScopedRateThrottle
 from coordination.auth import user_for_token
 from coordination.errors import Forbidden, Invalid, TooLarge
+from coordination.lockout import check_device_address, device_token_failed
 from coordination.models import Alert, DeviceToken
 from coordination.validation import number_from_text, point_from
 
@@ -174,8 +175,10 @@ class OsmAndAuthentication(authentication.BaseAuthentication):
         key = _osmand_fields(request).get("id")
         if not key:
             return None
+        check_device_address(request)
         user = user_for_token(str(key))
         if user is None:
+            device_token_failed(request)
             raise exceptions.AuthenticationFailed(_("Enhetsnyckeln är ogiltig eller återkallad."))
         return user, str(key)
 
