@@ -2,7 +2,9 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -38,15 +40,23 @@ INSTALLED_APPS = [
     "coordination",
     # Accounts: lockout after failed sign-ins (and device tokens), the second factor.
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a second factor this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a locked-out attempt into the lockout answer (coordination/lockout.py).
@@ -113,6 +123,10 @@ AXES_LOCKOUT_CALLABLE = "coordination.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # Axes keeps the query and form of a failed attempt: never a password, token or code.
 AXES_SENSITIVE_PARAMETERS = ["password", "id", "deviceid", "token", "otp_token", "new_password1", "new_password2"]
+# Second factor (django-otp, coordination/account_views.py): these roles (and superusers and
+# staff) must enrol a TOTP authenticator and give a code at every sign-in; others may opt in.
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", "duty,partner,admin")
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Närvaro")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "public"
@@ -195,6 +209,36 @@ LEAFLET_CONFIG = {
             {"attribution": "&copy; OpenStreetMap", "maxZoom": 19},
         )
     ],
+}
+
+
+def _tile_origin(url: str) -> str:
+    """The origin a tile URL template loads from, for img-src ({s} subdomains become a wildcard)."""
+    parts = urlsplit(url.replace("{s}.", "*."))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Content-Security-Policy (django-csp): scripts only from this origin (no inline script anywhere:
+# data goes in json_script blocks; django-leaflet's map loader is replaced by static/js/leaflet-map.js,
+# and its admin widget's inline script carries the request's nonce). Styles allow 'unsafe-inline':
+# Leaflet writes style attributes into the map's markup (markers, popups, controls) and the API
+# docs page has an inline <style>. Images: the tile server and data: (Leaflet's and segno's).
+# connect-src: the live sockets (ws: in development, wss: behind the TLS proxy) and fetches.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *filter(None, [_tile_origin(LEAFLET_CONFIG["TILES"][0][1])])],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF, "ws:", "wss:"],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 REST_FRAMEWORK = {

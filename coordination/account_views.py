@@ -4,36 +4,153 @@ Views hold no rules: access and writes are in coordination.services.devices (dev
 device_token_revoke) and coordination.access.
 """
 
-from django.contrib import messages
+import base64
+import time
+
+import django_otp
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
+from django.contrib import auth, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from coordination import access, pairing, services
 from coordination.account_signals import address
 from coordination.errors import ServiceError
+from coordination.lockout import lockout_response
 from coordination.models import DeviceToken, Team
 from coordination.views import page_context
 
 User = get_user_model()
 
 
+# A password accepted but no second factor yet: this long to give the code, then sign in again.
+PENDING_SECONDS = 300
+PENDING = "narvaro_pending_sign_in"
+ENROL_DEVICE = "narvaro_enrol_device"
+RECOVERY_SHOWN = "narvaro_recovery_codes"
+
+
+def needs_second_factor(user) -> bool:
+    """The role must use a second factor, or the person opted in (has a confirmed device)."""
+    required = access.must_use_second_factor(access.viewer_for(user), is_staff=user.is_staff)
+    return required or django_otp.user_has_device(user)
+
+
+def _pending_user(request: HttpRequest):
+    """The person whose password was accepted in this session, not yet signed in; None when expired."""
+    pending = request.session.get(PENDING)
+    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+        return None
+    return User.objects.filter(pk=pending["user"], is_active=True).first()
+
+
+def _finish_sign_in(request: HttpRequest, user, device, *, factor: str, next_url: str = "") -> str:
+    """Sign `user` in, verified by `device`; audit it; return where to go next."""
+    pending = request.session.pop(PENDING, None) or {}
+    backend = pending.get("backend") or getattr(user, "backend", None) or settings.AUTHENTICATION_BACKENDS[-1]
+    auth.login(request, user, backend=backend)
+    if device is not None:
+        django_otp.login(request, device)
+    services.audit_record(user=user, action="login.success", detail={"ip": address(request), "factor": factor})
+    next_url = pending.get("next") or next_url
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return next_url
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
 class SignInView(auth_views.LoginView):
-    """The sign-in form (django-axes counts its failures); a successful sign-in is audited."""
+    """The sign-in form (django-axes counts its failures). Duty, partner and admin accounts (and those
+    who opted in) continue to the second factor; no session is signed in before it is given."""
 
     redirect_authenticated_user = True
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        services.audit_record(user=form.get_user(), action="login.success", detail={"ip": address(self.request)})
-        return response
+        user = form.get_user()
+        if not needs_second_factor(user):
+            next_url = self.get_redirect_url()
+            return redirect(_finish_sign_in(self.request, user, None, factor="password", next_url=next_url))
+        self.request.session[PENDING] = {
+            "user": user.pk,
+            "backend": user.backend,
+            "next": self.get_redirect_url(),
+            "at": time.time(),
+        }
+        return redirect("otp_verify" if django_otp.user_has_device(user) else "otp_enrol")
+
+
+@never_cache
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    """Step two of signing in: a code from the authenticator, or one recovery code."""
+    user = _pending_user(request)
+    if user is None:
+        messages.info(request, _("Logga in igen: det tog för lång tid."))
+        return redirect("login")
+    error = None
+    if request.method == "POST":
+        credentials = {"username": user.get_username()}
+        if AxesProxyHandler.is_locked(request, credentials=credentials):
+            return lockout_response(request)
+        code = "".join(request.POST.get("otp_token", "").split()).lower()
+        device = django_otp.match_token(user, code) if code else None
+        if device is not None:
+            factor = "recovery" if isinstance(device, StaticDevice) else "totp"
+            return redirect(_finish_sign_in(request, user, device, factor=factor))
+        # A wrong code counts like a wrong password (per account and address).
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        error = _("Koden stämmer inte. Försök igen, eller använd en reservkod.")
+    return render(request, "registration/otp_verify.html", {"error": error}, status=400 if error else 200)
+
+
+@never_cache
+def otp_enrol(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator: while signing in (required roles) or signed in (anyone opting in)."""
+    user = request.user if request.user.is_authenticated else _pending_user(request)
+    if user is None:
+        return redirect("login")
+    device = services.second_factor_start(user=user)
+    error = None
+    if request.method == "POST":
+        code = "".join(request.POST.get("otp_token", "").split())
+        if code and device.verify_token(code):
+            codes = services.second_factor_enrol(user=user, device=device)
+            if request.user.is_authenticated:
+                django_otp.login(request, device)
+                next_url = reverse("devices")
+            else:
+                next_url = _finish_sign_in(request, user, device, factor="totp")
+            request.session[RECOVERY_SHOWN] = {"codes": codes, "next": next_url}
+            return redirect("otp_recovery")
+        error = _("Koden stämmer inte. Kontrollera att telefonens klocka går rätt och försök igen.")
+    secret = base64.b32encode(device.bin_key).decode()
+    context = {
+        "qr": pairing.qr_svg(device.config_url),
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "error": error,
+        "required": access.must_use_second_factor(access.viewer_for(user), is_staff=user.is_staff),
+    }
+    return render(request, "registration/otp_enrol.html", context, status=400 if error else 200)
+
+
+@never_cache
+@login_required
+def otp_recovery(request: HttpRequest) -> HttpResponse:
+    """The recovery codes, shown once right after enrolment."""
+    shown = request.session.pop(RECOVERY_SHOWN, None)
+    if not shown:
+        return redirect("home")
+    return render(request, "registration/otp_recovery.html", shown)
 
 
 def _devices(owner) -> list[DeviceToken]:

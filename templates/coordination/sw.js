@@ -17,6 +17,7 @@ const SHELL = [
   "{% static 'js/live.js' %}",
   "{% static 'js/outbox.js' %}",
   "{% static 'js/maplayers.js' %}",
+  "{% static 'js/leaflet-map.js' %}",
   "{% static 'js/ui.js' %}",
   "{% static 'leaflet/leaflet.css' %}",
   "{% static 'leaflet/leaflet.extras.css' %}",
