@@ -127,6 +127,9 @@ AXES_SENSITIVE_PARAMETERS = ["password", "id", "deviceid", "token", "otp_token",
 # staff) must enrol a TOTP authenticator and give a code at every sign-in; others may opt in.
 OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", "duty,partner,admin")
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Närvaro")
+# Invitation links (coordination/services/accounts.py) and password-reset links expire.
+INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_HOURS", 24) * 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "public"

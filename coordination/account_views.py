@@ -230,3 +230,37 @@ def device_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if token.user_id == request.user.pk:
         return redirect("devices")
     return redirect("person_devices", user_id=token.user_id)
+
+
+@never_cache
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """An invited person chooses a username and password; a role that needs it enrols the second factor."""
+    try:
+        invited = services.invitation_for_token(token)
+    except ServiceError as error:
+        return render(request, "registration/invitation.html", {"invalid": error.message}, status=410)
+    context = {"invitation": invited, "username": invited.email.split("@")[0], "first_name": ""}
+    if request.method == "POST":
+        context.update(username=request.POST.get("username", ""), first_name=request.POST.get("first_name", ""))
+        password = request.POST.get("password1", "")
+        if password != request.POST.get("password2", ""):
+            context["error"] = _("Lösenorden är inte lika.")
+        else:
+            try:
+                user = services.invitation_accept(
+                    token=token, username=context["username"], first_name=context["first_name"], password=password
+                )
+            except ServiceError as error:
+                context["error"] = error.message
+            else:
+                if needs_second_factor(user):
+                    # Not signed in yet: the authenticator first, as at every sign-in of this role.
+                    request.session[PENDING] = {
+                        "user": user.pk,
+                        "backend": settings.AUTHENTICATION_BACKENDS[-1],
+                        "next": "",
+                        "at": time.time(),
+                    }
+                    return redirect("otp_enrol")
+                return redirect(_finish_sign_in(request, user, None, factor="invitation"))
+    return render(request, "registration/invitation.html", context, status=400 if context.get("error") else 200)

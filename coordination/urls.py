@@ -20,6 +20,7 @@ urlpatterns = [
     path("konto/personer/<int:user_id>/enheter/", account_views.devices, name="person_devices"),
     path("konto/enheter/<int:pk>/aterkalla/", account_views.device_revoke, name="device_revoke"),
     path("konto/logga-in/", account_views.SignInView.as_view(), name="login"),
+    path("konto/inbjudan/<str:token>/", account_views.invitation, name="invitation"),
     path("konto/tvafaktor/", account_views.otp_verify, name="otp_verify"),
     path("konto/tvafaktor/ny/", account_views.otp_enrol, name="otp_enrol"),
     path("konto/tvafaktor/reservkoder/", account_views.otp_recovery, name="otp_recovery"),

@@ -4,6 +4,7 @@ Notes, alerts, chat and the audit log are records of what happened: the admin ma
 not write them, since every such write belongs to a service that also logs and publishes an Event.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -14,14 +15,17 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from coordination import services
 from coordination.errors import ServiceError
 from coordination.models import (
     Alert,
     AuditLog,
     ChatMessage,
     DeviceToken,
+    Invitation,
     Membership,
     Organization,
+    Role,
     Shift,
     SituationNote,
     Team,
@@ -227,3 +231,51 @@ class DeviceTokenAdmin(admin.ModelAdmin):
             % {"count": len(tokens)},
             messages.SUCCESS,
         )
+
+
+# --- invitations ------------------------------------------------------------------------------------
+
+
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ("email", "organization", "role", "team")
+
+    def clean(self):
+        data = super().clean()
+        # The service refuses it too; said here, the admin shows it on the form.
+        if data.get("team") and data.get("role") != Role.FIELD:
+            self.add_error("team", _("Bara fältpersonal går i team."))
+        return data
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invite a person by e-mail to a role in an organisation; the e-mail carries a link that expires."""
+
+    list_display = ("email", "organization", "role", "team", "invited_by", "created_at", "accepted_at")
+    list_filter = ("role", "organization", ("accepted_at", admin.EmptyFieldListFilter))
+    search_fields = ("email",)
+    form = InvitationForm
+    fields = ("email", "organization", "role", "team")
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # an invitation is sent as it was made; make a new one instead
+
+    def save_model(self, request: HttpRequest, obj: Invitation, form, change: bool) -> None:
+        """Create and send through the service (audited), then let the admin log the row it made."""
+        try:
+            created = services.invitation_create(
+                actor=request.user,
+                email=obj.email,
+                organization=obj.organization,
+                role=obj.role,
+                team=obj.team,
+                link_for=lambda token: request.build_absolute_uri(reverse("invitation", args=[token])),
+            )
+        except ServiceError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        obj.pk = created.pk
+        obj.created_at, obj.invited_by = created.created_at, created.invited_by
+        self.message_user(request, _("Inbjudan skickades till %(email)s.") % {"email": created.email}, messages.SUCCESS)

@@ -11,7 +11,7 @@ from coordination.models.evening import (
     SituationNote,
 )
 from coordination.models.log import SEQ_NAME, AuditLog, Event, NextSeq, PresenceDay
-from coordination.models.people import DeviceToken, Membership, Organization, Role, Team
+from coordination.models.people import DeviceToken, Invitation, Membership, Organization, Role, Team
 
 __all__ = [
     "SEQ_NAME",
@@ -21,6 +21,7 @@ __all__ = [
     "CheckIn",
     "DeviceToken",
     "Event",
+    "Invitation",
     "LatestPosition",
     "Membership",
     "NextSeq",

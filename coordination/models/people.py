@@ -104,3 +104,32 @@ class DeviceToken(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """An admin invites a person by e-mail to a role in an organisation (and a team); used once.
+
+    The link carries a signed, timestamped reference to this row (coordination.services.accounts),
+    so no secret is stored here; it expires after INVITATION_MAX_AGE_DAYS.
+    """
+
+    email = models.EmailField(_("e-post"))
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(_("roll"), max_length=20, choices=Role.choices)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, editable=False, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("inbjudan")
+        verbose_name_plural = _("inbjudningar")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} – {self.get_role_display()} – {self.organization}"
