@@ -112,10 +112,13 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Lockout (django-axes, coordination/lockout.py): this many failed sign-ins lock the account and,
-# separately, the address; failed device tokens count against the address. The lock lifts after
+# Lockout (django-axes, coordination/lockout.py): LOGIN_FAILURE_LIMIT failed sign-ins (or codes)
+# lock the account and, separately, the address; DEVICE_FAILURE_LIMIT failed device tokens from an
+# address lock trackers and scripts there. The lock lifts after
 # LOGIN_LOCKOUT_MINUTES (each further failure restarts it) or when an admin deletes the attempts.
-AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+DEVICE_FAILURE_LIMIT = env_int("DEVICE_FAILURE_LIMIT", 20)
+AXES_FAILURE_LIMIT = "coordination.lockout.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = "coordination.lockout.lockout_parameters"
 AXES_CLIENT_IP_CALLABLE = "coordination.lockout.client_ip"

@@ -10,12 +10,12 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 
-from coordination.lockout import client_ip
+from coordination.lockout import client_address
 from coordination.services.audit import audit_record
 
 
 def address(request) -> str | None:
-    return client_ip(request) if request is not None else None
+    return client_address(request) if request is not None else None
 
 
 @receiver(user_login_failed, dispatch_uid="narvaro-audit-login-failed")
@@ -30,4 +30,4 @@ def audit_login_failed(sender, credentials: dict, request=None, **kwargs) -> Non
 
 @receiver(user_locked_out, dispatch_uid="narvaro-audit-lockout")
 def audit_lockout(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
-    audit_record(user=None, action="login.lockout", detail={"username": username or "", "ip": ip_address})
+    audit_record(user=None, action="login.lockout", detail={"username": username or "", "ip": address(request)})

@@ -38,7 +38,6 @@ User = get_user_model()
 # A password accepted but no second factor yet: this long to give the code, then sign in again.
 PENDING_SECONDS = 300
 PENDING = "narvaro_pending_sign_in"
-ENROL_DEVICE = "narvaro_enrol_device"
 RECOVERY_SHOWN = "narvaro_recovery_codes"
 
 

@@ -10,12 +10,27 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
-# The credentials a failed device token is recorded with: no username (a token names no one), so
-# it counts against the address only.
-DEVICE = {"device_token": True}
+# A failed device token is recorded under a username no account can have (Django usernames have
+# no brackets or spaces) that names the address, and with no address of its own: device failures
+# from an address lock trackers and scripts there and never a person's sign-in, and failed sign-ins
+# never lock trackers. Phones share carrier addresses (CGNAT), hence a higher DEVICE_FAILURE_LIMIT.
+DEVICE_USERNAME = "(device-token)"
+
+
+def device_credentials(request) -> dict:
+    """The credentials a device-token check is counted under (and marks the request as one)."""
+    request.narvaro_device = True
+    return {"device_token": True, "username": f"{DEVICE_USERNAME} {client_address(request)}"}
 
 
 def client_ip(request: HttpRequest) -> str | None:
+    """Axes' address of a request: none for a device-token check (counted by its username instead)."""
+    if getattr(request, "narvaro_device", False):
+        return None
+    return client_address(request)
+
+
+def client_address(request: HttpRequest) -> str | None:
     """The client's address: behind the TLS proxy (BEHIND_TLS_PROXY) the one it put last in X-Forwarded-For.
 
     Caddy overwrites X-Forwarded-For with the address it saw (it trusts no proxies before it), so
@@ -29,11 +44,22 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-def lockout_parameters(request, credentials: dict | None = None) -> list[str]:
-    """Sign-ins lock per account and per address; device tokens per address only."""
-    if credentials and credentials.get("device_token"):
-        return ["ip_address"]
+def is_device(credentials: dict | None) -> bool:
+    return bool(credentials) and (
+        bool(credentials.get("device_token")) or str(credentials.get("username") or "").startswith(DEVICE_USERNAME)
+    )
+
+
+def lockout_parameters(request, credentials: dict | None = None) -> list:
+    """Sign-ins lock per account and per address; device tokens per address (by their username)."""
+    if is_device(credentials):
+        return ["username"]
     return ["username", "ip_address"]
+
+
+def failure_limit(request, credentials: dict | None = None) -> int:
+    """LOGIN_FAILURE_LIMIT for sign-ins, DEVICE_FAILURE_LIMIT for device tokens."""
+    return settings.DEVICE_FAILURE_LIMIT if is_device(credentials) else settings.LOGIN_FAILURE_LIMIT
 
 
 def is_api(request: HttpRequest) -> bool:
@@ -43,7 +69,7 @@ def is_api(request: HttpRequest) -> bool:
 def lockout_response(request: HttpRequest, original_response=None, credentials: dict | None = None) -> HttpResponse:
     """Axes' answer once locked: JSON 429 on the API and tracker endpoints, a page everywhere else."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    if is_api(request):
+    if is_api(request) or is_device(credentials):
         response = JsonResponse(
             {
                 "code": "locked_out",
@@ -54,12 +80,7 @@ def lockout_response(request: HttpRequest, original_response=None, credentials: 
         )
         response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
         return response
-    return render(
-        request,
-        "registration/locked_out.html",
-        {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
-        status=429,
-    )
+    return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
 
 
 class LockedOut(exceptions.Throttled):
@@ -77,11 +98,11 @@ def check_device_address(request) -> None:
     from axes.handlers.proxy import AxesProxyHandler
 
     django_request = getattr(request, "_request", request)
-    if settings.AXES_ENABLED and AxesProxyHandler.is_locked(django_request, credentials=DEVICE):
+    if settings.AXES_ENABLED and AxesProxyHandler.is_locked(django_request, device_credentials(django_request)):
         raise LockedOut()
 
 
 def device_token_failed(request) -> None:
     """Count a wrong or revoked device token against the request's address (axes and the audit log)."""
     django_request = getattr(request, "_request", request)
-    user_login_failed.send(sender=__name__, credentials=dict(DEVICE), request=django_request)
+    user_login_failed.send(sender=__name__, credentials=device_credentials(django_request), request=django_request)

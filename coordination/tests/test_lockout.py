@@ -19,7 +19,8 @@ LOGIN = "/konto/logga-in/"
 
 @pytest.fixture(autouse=True)
 def limit(settings):
-    settings.AXES_FAILURE_LIMIT = 5
+    settings.LOGIN_FAILURE_LIMIT = 5
+    settings.DEVICE_FAILURE_LIMIT = 5
 
 
 def sign_in(client, username: str, password: str, *, ip: str = "203.0.113.7"):
@@ -108,6 +109,21 @@ def test_wrong_bearer_tokens_and_owntracks_passwords_count_too(world):
     assert response.status_code == 429
     api.credentials()
     assert api.get(reverse("api-snapshot"), HTTP_AUTHORIZATION="Bearer wrong-x").status_code == 429
+
+
+def test_device_token_guesses_never_lock_a_persons_sign_in_and_sign_in_failures_never_lock_trackers(client, world):
+    services.shift_start(user=world.alice, client_id=new_id())
+    key = services.device_token_issue(user=world.alice)[1]
+    phone = APIClient(REMOTE_ADDR="203.0.113.80")
+    for i in range(5):
+        phone.post("/track/osmand/?" + osmand_query(f"guess-{i}"))
+    assert phone.post("/track/osmand/?" + osmand_query(key)).status_code == 429
+    assert sign_in(client, "alice", "pw", ip="203.0.113.80").status_code == 302  # the same address signs in
+    client.logout()
+    for _ in range(5):
+        sign_in(client, "dana", "fel", ip="203.0.113.81")
+    other_phone = APIClient(REMOTE_ADDR="203.0.113.81")
+    assert other_phone.post("/track/osmand/?" + osmand_query(key)).status_code == 200
 
 
 def test_the_address_behind_the_tls_proxy_is_the_one_caddy_put_last(rf, settings):
