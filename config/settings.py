@@ -1,7 +1,10 @@
 """Närvaro settings. Everything that differs between machines comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -35,17 +38,29 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "maps",
     "coordination",
+    # Accounts: lockout after failed sign-ins (and device tokens), the second factor.
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a second factor this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out attempt into the lockout answer (coordination/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -92,6 +107,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Axes first: it refuses a locked-out account or address before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout (django-axes, coordination/lockout.py): LOGIN_FAILURE_LIMIT failed sign-ins (or codes)
+# lock the account and, separately, the address; DEVICE_FAILURE_LIMIT failed device tokens from an
+# address lock trackers and scripts there. The lock lifts after
+# LOGIN_LOCKOUT_MINUTES (each further failure restarts it) or when an admin deletes the attempts.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+DEVICE_FAILURE_LIMIT = env_int("DEVICE_FAILURE_LIMIT", 20)
+AXES_FAILURE_LIMIT = "coordination.lockout.failure_limit"
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = "coordination.lockout.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "coordination.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "coordination.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Axes keeps the query and form of a failed attempt: never a password, token or code.
+AXES_SENSITIVE_PARAMETERS = ["password", "id", "deviceid", "token", "otp_token", "new_password1", "new_password2"]
+# Second factor (django-otp, coordination/account_views.py): these roles (and superusers and
+# staff) must enrol a TOTP authenticator and give a code at every sign-in; others may opt in.
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", "duty,partner,admin")
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Närvaro")
+# Invitation links (coordination/services/accounts.py) and password-reset links expire.
+INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_HOURS", 24) * 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "public"
@@ -198,6 +239,36 @@ LEAFLET_CONFIG = {
     ],
 }
 
+
+def _tile_origin(url: str) -> str:
+    """The origin a tile URL template loads from, for img-src ({s} subdomains become a wildcard)."""
+    parts = urlsplit(url.replace("{s}.", "*."))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Content-Security-Policy (django-csp): scripts only from this origin (no inline script anywhere:
+# data goes in json_script blocks; django-leaflet's map loader is replaced by static/js/leaflet-map.js,
+# and its admin widget's inline script carries the request's nonce). Styles allow 'unsafe-inline':
+# Leaflet writes style attributes into the map's markup (markers, popups, controls) and the API
+# docs page has an inline <style>. Images: the tile server and data: (Leaflet's and segno's).
+# connect-src: the live sockets (ws: in development, wss: behind the TLS proxy) and fetches.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *filter(None, [_tile_origin(LEAFLET_CONFIG["TILES"][0][1])])],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF, "ws:", "wss:"],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Bearer first: DRF takes the first class's challenge, so a request without credentials is a 401.
@@ -249,7 +320,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # sent, so that header may be trusted then, and only then (BEHIND_TLS_PROXY=1). The defaults suit
 # development, the bench and the fault runs on loopback; .env.example holds the production values,
 # and a test runs `manage.py check --deploy` on them.
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)

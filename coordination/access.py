@@ -281,3 +281,27 @@ def may_use_association_page(viewer: Viewer) -> bool:
 def may_moderate_reports(viewer: Viewer) -> bool:
     """Citizen reports in full (text, exact point, photo, e-mail): duty, dialogue officers and admins."""
     return viewer.is_duty or viewer.is_dialogue or viewer.is_admin
+
+
+# --- accounts and devices -----------------------------------------------------------------------
+
+
+def may_manage_devices(viewer: Viewer, *, owner_id: int) -> bool:
+    """A person pairs and revokes their own tracker apps; an admin anyone's."""
+    return viewer.user_id is not None and (viewer.user_id == owner_id or viewer.is_admin)
+
+
+def may_own_tracker(owner: Viewer) -> bool:
+    """Only field members send positions, so only they get a tracker app paired."""
+    return owner.is_field
+
+
+def must_use_second_factor(viewer: Viewer, *, is_staff: bool = False) -> bool:
+    """Those who see every staff position or run the system sign in with a second factor.
+
+    The roles come from OTP_REQUIRED_ROLES (duty, partner, admin by default); a superuser and anyone
+    who may open Django's admin (is_staff) count as admins.
+    """
+    from django.conf import settings
+
+    return bool(viewer.roles & set(settings.OTP_REQUIRED_ROLES)) or viewer.is_admin or is_staff

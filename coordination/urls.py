@@ -4,7 +4,7 @@ the EST situation picture (lägesbild), login."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from coordination import activity_views, dialogue_views, est_views, lagesbild_views, views
+from coordination import account_views, activity_views, dialogue_views, est_views, lagesbild_views, views
 
 urlpatterns = [
     path("", activity_views.public_map, name="public"),
@@ -36,6 +36,22 @@ urlpatterns = [
     path("jour/tips.json", dialogue_views.queue_json, name="tips_queue_json"),
     path("jour/tips/<int:pk>/foto/", dialogue_views.report_photo, name="tips_photo"),
     path("jour/tips/<int:pk>/<slug:action>/", dialogue_views.report_action, name="tips_action"),
-    path("konto/logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("falt/koppla/", account_views.devices, name="devices"),
+    path("konto/personer/<int:user_id>/enheter/", account_views.devices, name="person_devices"),
+    path("konto/enheter/<int:pk>/aterkalla/", account_views.device_revoke, name="device_revoke"),
+    path("konto/logga-in/", account_views.SignInView.as_view(), name="login"),
+    path("konto/inbjudan/<str:token>/", account_views.invitation, name="invitation"),
+    path("konto/tvafaktor/", account_views.otp_verify, name="otp_verify"),
+    path("konto/tvafaktor/ny/", account_views.otp_enrol, name="otp_enrol"),
+    path("konto/tvafaktor/reservkoder/", account_views.otp_recovery, name="otp_recovery"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    # Password reset by e-mail (Django's views; the link expires after PASSWORD_RESET_TIMEOUT).
+    path("konto/losenord/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("konto/losenord/skickat/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "konto/losenord/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("konto/losenord/klart/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]

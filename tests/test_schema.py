@@ -33,6 +33,13 @@ def same_connection(world):
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(autouse=True)
+def no_lockout(settings):
+    """The fuzzer sends wrong tokens by the hundred; its failures are counted (that path runs) but never
+    lock the test's address out (coordination/tests/test_lockout.py tests the lockout)."""
+    settings.AXES_FAILURE_LIMIT = 1_000_000
+
+
 @pytest.fixture
 def duty_token(world) -> str:
     return services.device_token_issue(user=world.dana, name="schemathesis")[1]

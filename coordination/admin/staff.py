@@ -4,14 +4,18 @@ Notes, alerts, chat and the audit log are records of what happened: the admin ma
 not write them, since every such write belongs to a service that also logs and publishes an Event.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from coordination import services
 from coordination.errors import ServiceError
 from coordination.models import (
     Alert,
@@ -19,8 +23,10 @@ from coordination.models import (
     ChatMessage,
     DeviceToken,
     EstDecision,
+    Invitation,
     Membership,
     Organization,
+    Role,
     Shift,
     SituationNote,
     Team,
@@ -79,7 +85,7 @@ admin.site.unregister(User)
 @admin.register(User)
 class NarvaroUserAdmin(UserAdmin):
     inlines = (MembershipInline, TeamMembershipInline)
-    list_display = ("username", "first_name", "last_name", "roles", "team_names", "is_active", "is_staff")
+    list_display = ("username", "first_name", "last_name", "roles", "team_names", "devices", "is_active", "is_staff")
     list_filter = ("memberships__role", "teams", "is_active", "is_staff", "is_superuser")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -92,6 +98,11 @@ class NarvaroUserAdmin(UserAdmin):
     @admin.display(description=_("team"))
     def team_names(self, user) -> str:
         return ", ".join(team.name for team in user.teams.all())
+
+    @admin.display(description=_("enheter"))
+    def devices(self, user) -> str:
+        # The page where an admin pairs a tracker app for this person and revokes their devices.
+        return format_html('<a href="{}">{}</a>', reverse("person_devices", args=[user.pk]), _("Koppla, återkalla"))
 
 
 @admin.register(Organization)
@@ -214,7 +225,7 @@ class DeviceTokenAdmin(admin.ModelAdmin):
         """Revoke each selected token through the service, so revocation has one path."""
         tokens = list(queryset.filter(revoked_at__isnull=True))
         for token in tokens:
-            device_token_revoke(token=token)
+            device_token_revoke(token=token, actor=request.user, admin_site=True)
         self.message_user(
             request,
             ngettext("%(count)d enhetsnyckel spärrades.", "%(count)d enhetsnycklar spärrades.", len(tokens))
@@ -230,3 +241,51 @@ class EstDecisionAdmin(HistoryAdmin):
     list_display = ("iso_year", "iso_week", "start_time", "end_time", "who", "team", "organization", "withdrawn_at")
     list_filter = ("iso_year", "iso_week", "who")
     filter_horizontal = ()
+
+
+# --- invitations ------------------------------------------------------------------------------------
+
+
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ("email", "organization", "role", "team")
+
+    def clean(self):
+        data = super().clean()
+        # The service refuses it too; said here, the admin shows it on the form.
+        if data.get("team") and data.get("role") != Role.FIELD:
+            self.add_error("team", _("Bara fältpersonal går i team."))
+        return data
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invite a person by e-mail to a role in an organisation; the e-mail carries a link that expires."""
+
+    list_display = ("email", "organization", "role", "team", "invited_by", "created_at", "accepted_at")
+    list_filter = ("role", "organization", ("accepted_at", admin.EmptyFieldListFilter))
+    search_fields = ("email",)
+    form = InvitationForm
+    fields = ("email", "organization", "role", "team")
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # an invitation is sent as it was made; make a new one instead
+
+    def save_model(self, request: HttpRequest, obj: Invitation, form, change: bool) -> None:
+        """Create and send through the service (audited), then let the admin log the row it made."""
+        try:
+            created = services.invitation_create(
+                actor=request.user,
+                email=obj.email,
+                organization=obj.organization,
+                role=obj.role,
+                team=obj.team,
+                link_for=lambda token: request.build_absolute_uri(reverse("invitation", args=[token])),
+            )
+        except ServiceError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        obj.pk = created.pk
+        obj.created_at, obj.invited_by = created.created_at, created.invited_by
+        self.message_user(request, _("Inbjudan skickades till %(email)s.") % {"email": created.email}, messages.SUCCESS)

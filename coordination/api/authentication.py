@@ -6,6 +6,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from coordination.auth import bearer_key, user_for_token
+from coordination.lockout import check_device_address, device_token_failed
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -15,8 +16,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         key = bearer_key({"authorization": request.headers.get("Authorization", "")})
         if key is None:
             return None  # no token: let session auth (or anonymous access) decide
+        check_device_address(request)
         user = user_for_token(key)
         if user is None:
+            device_token_failed(request)
             raise exceptions.AuthenticationFailed(_("Enhetsnyckeln är ogiltig eller återkallad."))
         return user, key
 

@@ -20,6 +20,7 @@ from coordination.api.parsers import LimitedJSONParser
 from coordination.api.tracker import TrackThrottle, device_client_id, parse_timestamp
 from coordination.auth import user_for_token
 from coordination.errors import Invalid
+from coordination.lockout import check_device_address, device_token_failed
 from coordination.validation import number_from_text
 
 
@@ -29,8 +30,10 @@ class OwnTracksAuthentication(authentication.BasicAuthentication):
     www_authenticate_realm = "owntracks"
 
     def authenticate_credentials(self, userid: str, password: str, request=None):
+        check_device_address(request)
         user = user_for_token(password)
         if user is None or user.get_username().lower() != userid.strip().lower():
+            device_token_failed(request)
             raise exceptions.AuthenticationFailed(_("Fel användarnamn eller enhetsnyckel."))
         return user, password
 
@@ -125,4 +128,5 @@ class OwnTracksView(APIView):
             accuracy=None if message.get("acc") is None else number_from_text(message["acc"], "accuracy"),
             recorded_at=recorded_at,
         )
+        services.device_position_noted(key=request.auth)
         return Response(owntracks_friends(request.user))

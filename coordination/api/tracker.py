@@ -24,6 +24,7 @@ from coordination import services
 from coordination.api.parsers import MAX_BODY_BYTES, LimitedJSONParser, ScopedRateThrottle
 from coordination.auth import user_for_token
 from coordination.errors import Forbidden, Invalid, TooLarge
+from coordination.lockout import check_device_address, device_token_failed
 from coordination.models import Alert, DeviceToken
 from coordination.validation import number_from_text, point_from
 
@@ -164,6 +165,7 @@ def _raise_sos(request: Request, fields: dict) -> None:
         # Off shift, from before it began, or too old to be a position: the alarm is what counts, and it is stored.
         with contextlib.suppress(Forbidden, Invalid):
             services.position_record(**position)
+            services.device_position_noted(key=request.auth)
 
 
 class OsmAndAuthentication(authentication.BaseAuthentication):
@@ -173,8 +175,10 @@ class OsmAndAuthentication(authentication.BaseAuthentication):
         key = _osmand_fields(request).get("id")
         if not key:
             return None
+        check_device_address(request)
         user = user_for_token(str(key))
         if user is None:
+            device_token_failed(request)
             raise exceptions.AuthenticationFailed(_("Enhetsnyckeln är ogiltig eller återkallad."))
         return user, str(key)
 
@@ -222,6 +226,7 @@ class OsmAndView(APIView):
             _raise_sos(request, fields)
         else:
             services.position_record(**_position(request, fields))
+            services.device_position_noted(key=request.auth)
         # Traccar Client only looks at the status; an empty 200 is what Traccar's own server sends.
         return HttpResponse(status=200)
 

@@ -1,7 +1,7 @@
 """URLs of the REST API, the activity feeds and the phone-tracker endpoints."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from coordination import est_views
 from coordination.api import activities, errors, feeds, owntracks, tracker, views
@@ -26,7 +26,8 @@ urlpatterns = [
     path("api/where-next/", est_views.where_next_json, name="api-where-next"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's files come from drf-spectacular-sidecar, served by the app (no CDN).
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script from a URL: no inline script (Content-Security-Policy).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("track/osmand/", tracker.OsmAndView.as_view(), name="track-osmand"),
     path("track/owntracks/", owntracks.OwnTracksView.as_view(), name="track-owntracks"),
     # Last: any other /api/ or /track/ address is a JSON 404, never Django's HTML page.

@@ -14,7 +14,7 @@ from coordination.models.evening import (
     SituationNote,
 )
 from coordination.models.log import SEQ_NAME, AuditLog, Event, NextSeq, PresenceDay
-from coordination.models.people import DeviceToken, Membership, Organization, Role, Team
+from coordination.models.people import DeviceToken, Invitation, Membership, Organization, Role, Team
 
 __all__ = [
     "SEQ_NAME",
@@ -28,6 +28,7 @@ __all__ = [
     "DeviceToken",
     "EstDecision",
     "Event",
+    "Invitation",
     "LatestPosition",
     "LevelOverride",
     "Membership",

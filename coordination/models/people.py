@@ -106,13 +106,22 @@ ADULT_KIND_BY_ORGANIZATION = {
 class DeviceToken(models.Model):
     """A revocable token for a device that cannot use a browser session; only its hash is kept."""
 
+    class App(models.TextChoices):
+        TRACCAR = "traccar", "Traccar Client"
+        OWNTRACKS = "owntracks", "OwnTracks"
+        OTHER = "other", _("Annan (skript eller API)")
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="device_tokens")
     name = models.CharField(_("namn"), max_length=80, blank=True)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(max_length=8, editable=False)
+    # Which app the token was paired with (its QR code); tokens from `manage.py device_token` are "other".
+    app = models.CharField(_("app"), max_length=20, choices=App.choices, default=App.OTHER)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When the device last delivered a stored position (the time only: never where).
+    last_position_at = models.DateTimeField(_("senaste position"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("enhetsnyckel")
@@ -125,3 +134,32 @@ class DeviceToken(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """An admin invites a person by e-mail to a role in an organisation (and a team); used once.
+
+    The link carries a signed, timestamped reference to this row (coordination.services.accounts),
+    so no secret is stored here; it expires after INVITATION_MAX_AGE_DAYS.
+    """
+
+    email = models.EmailField(_("e-post"))
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(_("roll"), max_length=20, choices=Role.choices)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, editable=False, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("inbjudan")
+        verbose_name_plural = _("inbjudningar")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} – {self.get_role_display()} – {self.organization}"

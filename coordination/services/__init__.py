@@ -7,6 +7,7 @@ this package registers every frame type a socket accepts (coordination.inbound),
 what each subject module lists in its __all__.
 """
 
+from coordination.services.accounts import *
 from coordination.services.activities import *
 from coordination.services.alerts import *
 from coordination.services.audit import *

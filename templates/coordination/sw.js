@@ -18,6 +18,7 @@ const SHELL = [
   "{% static 'js/live.js' %}",
   "{% static 'js/outbox.js' %}",
   "{% static 'js/maplayers.js' %}",
+  "{% static 'js/leaflet-map.js' %}",
   "{% static 'js/ui.js' %}",
   "{% static 'js/focus.js' %}",
   "{% static 'js/where-next.js' %}",

@@ -4,6 +4,7 @@ Idempotent: everything is looked up by its natural key first, so a second run wr
 Rows that already exist are left as they are (an admin may have edited them since).
 """
 
+import base64
 import json
 import os
 from datetime import date, datetime, time, timedelta
@@ -15,13 +16,18 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point, Polygon
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import maps
-from coordination import services
+from coordination import access, services
 from coordination.models import CitizenReport, Membership, Organization, Team
 from maps.models import Activity, Area, Place
 
 DEFAULT_PASSWORD = "narvaro-demo"
+# The demo's duty, partner and admin accounts sign in with a second factor; this documented secret
+# (README) lets a newcomer add it to an authenticator app, or print the code: `manage.py demo_code`.
+# A demo secret, public on purpose: never seed_demo a real deployment.
+DEMO_TOTP_SECRET = "NARVARODEMOKODEN"
 # Lysekil's evenings are Swedish evenings, whatever zone the server runs in.
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 # The municipality's outline: feature 1484 of a public GeoJSON of Swedish municipalities (Valmyndigheten's
@@ -135,6 +141,7 @@ class Command(BaseCommand):
             places = self.seed_places(organizations)
             users = self.seed_users(organizations, password=password, reset_password=env_password is not None)
             self.seed_teams(organizations, users)
+            self.seed_second_factors(users)
             self.seed_activities(organizations, places, admin=users["admin"])
             self.seed_reports(duty=users["jour"], dialogue=users["dialog"])
 
@@ -205,6 +212,17 @@ class Command(BaseCommand):
                 self.count("memberships", created)
             users[demo["username"]] = user
         return users
+
+    def seed_second_factors(self, users: dict) -> None:
+        """An authenticator with DEMO_TOTP_SECRET for each demo account that must use a second factor."""
+        key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+        for user in users.values():
+            if not access.must_use_second_factor(access.viewer_for(user), is_staff=user.is_staff):
+                continue
+            _, created = TOTPDevice.objects.get_or_create(
+                user=user, confirmed=True, defaults={"name": "Demo", "key": key}
+            )
+            self.count("authenticators", created)
 
     def seed_teams(self, organizations: dict[str, Organization], users: dict) -> None:
         for demo in DEMO["teams"]:
@@ -289,3 +307,7 @@ class Command(BaseCommand):
                 self.stdout.write("  ".join("-" * width for width in widths))
         if not reset_password:
             self.stdout.write("(The password applies to users this command created; set DEMO_PASSWORD to reset it.)")
+        self.stdout.write(
+            f"jour, polis and admin also give a code: add the key {DEMO_TOTP_SECRET} to an authenticator app "
+            "(TOTP, 6 digits, 30 s), or print the current code with `python manage.py demo_code`."
+        )
