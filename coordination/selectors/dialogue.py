@@ -142,6 +142,16 @@ def reports_trend(*, start: date, end: date) -> dict[int | None, dict[str, tuple
     return trend
 
 
+def recent_reports_by_area(*, since: datetime) -> dict[int, int]:
+    """Reports made since `since` that no moderator rejected: area id -> count (where to go next)."""
+    rows = (
+        CitizenReport.objects.filter(created_at__gte=since, rejected=False, area__isnull=False)
+        .values("area_id")
+        .annotate(count=Count("id"))
+    )
+    return {row["area_id"]: row["count"] for row in rows}
+
+
 def hotspot_candidates() -> dict[int, int]:
     """Areas moderators marked as hotspot candidates: area id → reports marked."""
     rows = (

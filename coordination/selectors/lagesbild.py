@@ -27,6 +27,8 @@ from coordination.lagesbild import (
     Trend,
 )
 from coordination.models import AggregatedDay, Alert, LevelOverride, NoteCategory, NoteHour, PresenceHour
+from coordination.selectors.dialogue import reports_by_area_category
+from coordination.selectors.est import decision_followups
 from maps.models import Activity, Area
 
 __all__ = [
@@ -288,6 +290,17 @@ def picture(*, period: Period, area_id: int | None = None) -> Picture:
         year, week = period.iso_week
         overrides = {o.area_id: o for o in LevelOverride.objects.filter(year=year, week=week)}
 
+    # Citizen reports (issue 14) beside the notes: received, not rejected, counted where they were made.
+    reports = reports_by_area_category(start=period.start, end=period.end)
+
+    def reports_inside(counts: dict[int | None, dict[str, int]], inside) -> dict[str, int]:
+        total: dict[str, int] = defaultdict(int)
+        for area, by_category in counts.items():
+            if inside is None or area in inside:
+                for category, n in by_category.items():
+                    total[category] += n
+        return dict(sorted(total.items()))
+
     areas = []
     for area in shown:
         inside = tree[area.pk]
@@ -336,6 +349,7 @@ def picture(*, period: Period, area_id: int | None = None) -> Picture:
                 level_by_rule=by_rule,
                 level_reason=override.reason if override else reason,
                 overridden=override is not None,
+                reports_by_category=reports_inside(reports, inside),
             )
         )
     areas.sort(key=lambda a: (-LEVEL_ORDER.index(a.level), -a.notes, -a.priority, a.name))
@@ -408,6 +422,12 @@ def picture(*, period: Period, area_id: int | None = None) -> Picture:
         notes_matrix=notes_matrix,
         presence_matrix=presence_matrix,
     )
+    reports_total = reports_inside(reports, scope)
+    reports_before = [
+        sum(reports_inside(reports_by_area_category(start=span[0], end=span[1]), scope).values()) for span in previous
+    ]
+    shown_names = {a.name for a in areas}
+    followups = [f for f in decision_followups(period=period) if scope is None or f.area_name in shown_names]
     return Picture(
         period=period,
         areas=areas,
@@ -418,6 +438,9 @@ def picture(*, period: Period, area_id: int | None = None) -> Picture:
         presence_trend=presence_trend,
         alerts=figures,
         uncovered_hotspots=uncovered_hotspots,
+        followups=followups,
+        reports_by_category=reports_total,
+        reports_trend=_trend(sum(reports_total.values()), reports_before, None),
     )
 
 

@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from coordination.selectors.dialogue import recent_reports_by_area
 from coordination.selectors.est import focus_area_ids
 from maps.models import Area
 
@@ -123,12 +124,11 @@ def where_next(
     Candidates: areas in focus now (EST decisions) and areas without adults now that are hotspots or
     had notes or reports in the last NOTE_WINDOW. An area with adults inside stays a candidate only
     when in focus, its need divided by (1 + adults). `recent_reports` is the hook for citizen reports
-    (area id -> reports in the last NOTE_WINDOW), filled by the caller once those exist (issue 14);
-    None counts none.
+    (area id -> reports in the last NOTE_WINDOW); None reads the citizen reports not rejected.
     """
     focus = focus_area_ids(now=now)
     notes = _note_points(now=now)
-    reports = recent_reports or {}
+    reports = recent_reports_by_area(since=now - NOTE_WINDOW) if recent_reports is None else recent_reports
     suggestions = []
     for area_id, name, kind, priority, adults, distance, lat, lon in _areas_now(point=point, now=now):
         note_value, note_count, severe = notes.get(area_id, (0.0, 0, 0))
