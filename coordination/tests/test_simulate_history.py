@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from coordination.models import AggregatedDay, Alert, PositionReport, PresenceHour, SituationNote
+from coordination.models import AggregatedDay, Alert, EstDecision, Event, PositionReport, PresenceHour, SituationNote
 from coordination.selectors.lagesbild import period_for_week, picture
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -39,10 +39,15 @@ def test_six_weeks_of_history_have_notes_presence_and_alerts_every_week_and_a_re
     assert any(a.activities_held for a in pictures[-1].areas)
     assert Alert.objects.filter(status="resolved", acknowledged_at__isnull=False).exists()
     assert AggregatedDay.objects.filter(day=monday - timedelta(weeks=6)).exists()
+    # Each week's EST meeting decided, through the service, and the next week's picture follows it up.
+    assert EstDecision.objects.count() == 7 and Event.objects.filter(kind="decision").count() == 7
+    assert all(len(seen.followups) == 1 and seen.followups[0].adult_hours_present >= 0 for seen in pictures[1:])
 
     counts = (PositionReport.objects.count(), SituationNote.objects.count(), Alert.objects.count())
+    decisions = EstDecision.objects.count()
     presence = set(PresenceHour.objects.values_list("area_id", "day", "hour", "adult_kind", "person_minutes"))
     call_command("simulate_history", "--weeks", "6", stdout=StringIO())
     assert (PositionReport.objects.count(), SituationNote.objects.count(), Alert.objects.count()) == counts
     assert set(PresenceHour.objects.values_list("area_id", "day", "hour", "adult_kind", "person_minutes")) == presence
+    assert EstDecision.objects.count() == decisions
     assert picture(period=period_for_week(*weeks[-1])) == pictures[-1]

@@ -8,7 +8,7 @@ history: nothing is broadcast), then summed by coordination.services.day_aggrega
 
 Deterministic: each day draws from its own generator seeded by --seed and the date. Idempotent: a
 day that already has simulated shifts is left as it is, so a rerun adds nothing and a rerun with more
-weeks adds only the missing days. EST decisions per week belong to the decisions feature; none here.
+weeks adds only the missing days. Each week, and this one, gets the EST decision its meeting would have made.
 """
 
 import math
@@ -22,10 +22,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from coordination import services
 from coordination.management.commands.seed_demo import DEMO, STOCKHOLM
 from coordination.models import (
     AggregatedDay,
     Alert,
+    EstDecision,
     NoteHour,
     Organization,
     PresenceHour,
@@ -177,10 +179,11 @@ class Command(BaseCommand):
                 written[key] += value
             new_days.append(day)
         self.past_activities(first)
+        decided = self.decisions(first, today)
         summed = sum(day_aggregate(day=day) is not None for day in days)
         self.stdout.write(
             f"History from {first} to {days[-1]}: {len(new_days)} new day(s), {written['positions']} positions, "
-            f"{written['notes']} notes, {written['alerts']} alerts; {summed} day(s) summed."
+            f"{written['notes']} notes, {written['alerts']} alerts, {decided} EST decision(s); {summed} day(s) summed."
         )
 
     def setup(self) -> None:
@@ -205,6 +208,37 @@ class Command(BaseCommand):
         self.areas.sort(key=lambda a: (order.get(a.kind, 2), -a.priority))
         self.hotspots = [a for a in self.areas if a.kind == Area.Kind.HOTSPOT]
         self.duty = User.objects.get(username="jour")
+
+    def decisions(self, first: date, today: date) -> int:
+        """One EST decision a week, as the Tuesday meeting makes it: Friday and Saturday evenings in the
+        hotspot with the most notes the week before, for the first simulated team; through the service."""
+        made = 0
+        monday = first
+        while monday <= today:
+            year, week, _ = monday.isocalendar()
+            if not EstDecision.objects.filter(iso_year=year, iso_week=week).exists():
+                notes = {
+                    a.pk: SituationNote.objects.filter(
+                        area=a, created_at__date__gte=monday - timedelta(weeks=1), created_at__date__lt=monday
+                    ).count()
+                    for a in self.hotspots
+                }
+                focus = max(self.hotspots, key=lambda a: (notes[a.pk], a.priority, a.name))
+                services.est_decision_record(
+                    actor=self.duty,
+                    iso_year=year,
+                    iso_week=week,
+                    area_ids=[focus.pk],
+                    weekdays=[4, 5],
+                    start="20:00",
+                    end="23:00",
+                    who="team",
+                    team_id=self.teams[ROUNDS[0].team].pk,
+                    note=f"Fler vuxna vid {focus.name} fredag och lördag kväll.",
+                )
+                made += 1
+            monday += timedelta(weeks=1)
+        return made
 
     def area_at(self, lon: float, lat: float) -> Area | None:
         point = Point(lon, lat, srid=4326)
