@@ -26,8 +26,9 @@ from coordination.lagesbild import AreaPicture, Level, Trend
 __all__ = [
     "LEVEL_COLOURS",
     "AreaShape",
+    "Hours",
     "area_map_svg",
-    "first_busy_hour",
+    "evening_hours",
     "heatmap_svg",
     "trend_svg",
     "weekday_names",
@@ -106,13 +107,43 @@ def _figure(width: float, height: float) -> Figure:
 # --- heatmaps -----------------------------------------------------------------------------------
 
 
-def first_busy_hour(*matrices: Sequence[Sequence[float]], latest: int = 12) -> int:
-    """The hour the heatmaps start at: noon, or the first hour with any figure when that is earlier.
+# Hours before this belong to the evening before (a night walk ends at 02); hours from it start a new day.
+NIGHT_ENDS = 6
 
-    Evening work fills 17-24; hours 0-11 would take half the width and stay empty most weeks.
+
+@dataclass(frozen=True)
+class Hours:
+    """The columns both heatmaps show: `first`-23, then 00-`last_night` of the night after (if any)."""
+
+    first: int = 0
+    last_night: int | None = None
+
+    @property
+    def columns(self) -> list[int]:
+        night = list(range(self.last_night + 1)) if self.last_night is not None else []
+        return list(range(self.first, 24)) + night
+
+
+def evening_hours(*matrices: Sequence[Sequence[float]], latest_start: int = 12) -> Hours:
+    """From noon (or the first busy hour after 06 when earlier) to the last busy hour of the night after.
+
+    Evening work fills 17-02; showing 00-11 first would take half the width and stay empty most weeks.
     """
-    hours = [hour for matrix in matrices for row in matrix for hour, value in enumerate(row) if value]
-    return min([latest, *hours])
+    busy = {hour for matrix in matrices for row in matrix for hour, value in enumerate(row) if value}
+    day = [hour for hour in busy if hour >= NIGHT_ENDS]
+    night = [hour for hour in busy if hour < NIGHT_ENDS]
+    return Hours(first=min([latest_start, *day]), last_night=max(night) if night else None)
+
+
+def _evening_rows(rows: list[list[float]], hours: Hours) -> list[list[float]]:
+    """Each weekday's row as an evening: its hours from `first`, then the next day's hours after midnight."""
+    evenings = []
+    for day in range(7):
+        row = [rows[day][hour] for hour in range(hours.first, 24)]
+        if hours.last_night is not None:
+            row += [rows[(day + 1) % 7][hour] for hour in range(hours.last_night + 1)]
+        evenings.append(row)
+    return evenings
 
 
 def heatmap_svg(
@@ -121,13 +152,19 @@ def heatmap_svg(
     title: str,
     unit: str,
     kind: str = "notes",
-    first_hour: int = 0,
+    hours: Hours | None = None,
     prefix: str = "heatmap",
 ) -> bytes:
-    """A weekday (rows, Monday first) × hour matrix as a heatmap, hours `first_hour`-23; `kind` picks the colours."""
+    """A weekday (rows, Monday first) × hour heatmap of evenings: a weekday's row runs on past midnight.
+
+    `hours` (evening_hours of both matrices, so they read side by side) picks the columns; `kind`
+    "notes" or "presence" the colours. The hours after midnight of a row are those of the next date.
+    """
+    hours = hours or Hours()
     rows = [list(row) + [0] * (24 - len(row)) for row in matrix] + [[0] * 24] * (7 - len(matrix))
-    rows = [row[first_hour:24] for row in rows]
-    columns = 24 - first_hour
+    rows = _evening_rows(rows, hours)
+    labels = hours.columns
+    columns = len(labels)
     peak = max((max(row) for row in rows), default=0) or 1
     with matplotlib.rc_context(STYLE):
         figure = _figure(7.2, 3.6)
@@ -136,27 +173,24 @@ def heatmap_svg(
         ax.imshow(rows, cmap=cmap, vmin=0, vmax=peak, aspect="auto", interpolation="nearest")
         ax.set_title(f"{title} ({unit})", loc="left")
         ax.set_yticks(range(7), weekday_names())
-        step = 1 if columns <= 12 else (2 if columns <= 18 else 3)
+        step = 1 if columns <= 14 else (2 if columns <= 20 else 3)
         ticks = range(0, columns, step)
-        ax.set_xticks(ticks, [f"{first_hour + x:02d}" for x in ticks])
-        ax.set_xlabel(_("Timme"))
+        ax.set_xticks(ticks, [f"{labels[x]:02d}" for x in ticks])
+        ax.set_xlabel(
+            _("Timme (efter midnatt räknas till kvällen före)") if hours.last_night is not None else _("Timme")
+        )
         # Thin white lines between cells, so neighbouring hours read apart on a projector.
         ax.vlines([x - 0.5 for x in range(1, columns)], -0.5, 6.5, colors="white", linewidth=1)
         ax.hlines([y - 0.5 for y in range(1, 7)], -0.5, columns - 0.5, colors="white", linewidth=1)
-        size = 12 if columns <= 12 else (10 if columns <= 18 else 8)
+        if hours.last_night is not None:
+            ax.axvline(23.5 - hours.first, color=NAVY, linewidth=2)  # midnight
+        size = 12 if columns <= 14 else (10 if columns <= 20 else 8)
         for y, row in enumerate(rows):
             for x, value in enumerate(row):
                 if value:
                     colour = "white" if value > peak * 0.55 else "#14212e"
-                    ax.text(
-                        x,
-                        y,
-                        _number(value, 0 if value >= 10 else 1),
-                        ha="center",
-                        va="center",
-                        fontsize=size,
-                        color=colour,
-                    )
+                    shown = _number(value, 0 if value >= 10 else 1)
+                    ax.text(x, y, shown, ha="center", va="center", fontsize=size, color=colour)
         # Every cell carries its number, so no colour bar (one axes less to lay out on every request).
         return _svg(figure, prefix)
 
@@ -238,7 +272,7 @@ def area_map_svg(
     drawn.sort(key=lambda pair: -_bbox_size(pair[1]))
     with matplotlib.rc_context(STYLE):
         figure = _figure(7.2, 6.0)
-        ax = figure.add_axes((0.01, 0.01, 0.74, 0.9))
+        ax = figure.add_axes((0.01, 0.01, 0.64, 0.9))
         ax.set_title(title, loc="left")
         ax.set_axis_off()
         if not drawn:
@@ -272,11 +306,15 @@ def area_map_svg(
                 zorder=2,
             )
             density.set_gid("notes-density")
-        _label_areas(ax, drawn, width=x1 - x0, height=y1 - y0)
         ax.set_xlim(x0 - pad_x, x1 + pad_x)
         ax.set_ylim(y0 - pad_y, y1 + pad_y)
         # Degrees of longitude shrink towards the pole: keep the map's proportions true at this latitude.
         ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
+        ax.apply_aspect()  # the axes' final box, so the labels know how many pixels a degree is
+        box = ax.get_position()
+        width_px, height_px = figure.get_size_inches() * figure.dpi * (box.width, box.height)
+        scale = (width_px / (x1 - x0 + 2 * pad_x), height_px / (y1 - y0 + 2 * pad_y))
+        numbered = _label_areas(ax, drawn, scale=scale)
         levels = [level for level in Level if any(area.level == level for area, _shape in drawn)]
         handles = [
             Patch(facecolor=LEVEL_COLOURS[level], alpha=AREA_ALPHA, edgecolor=NAVY, label=level.label)
@@ -284,25 +322,43 @@ def area_map_svg(
         ]
         if inside:
             # A legend entry, not a colour bar: cheaper to draw, and "darker = more" is all the meeting needs.
-            handles.append(Patch(facecolor=DENSITY_CMAP(1.0), label=_("Noteringar (mörkare = fler)")))
+            handles.append(Patch(facecolor=DENSITY_CMAP(1.0), label=_("Noteringar (täthet)")))
+        # Areas whose names would cover each other carry a number; the legend says which is which.
+        handles += [Patch(facecolor="none", edgecolor="none", label=line) for line in numbered]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title=_("Nivå"))
         return _svg(figure, prefix)
 
 
-def _label_areas(ax, drawn: list[tuple[AreaPicture, AreaShape]], *, width: float, height: float) -> None:
-    """Each area's name inside it; the smallest first, and a larger area's name moved up if it would cover one."""
-    placed: list[tuple[float, float]] = []
+# A label's size in pixels at 96 dpi: about a bold 12 pt character's width, and a line's height with its box.
+CHAR_PX, LABEL_PX = 9.5, 24
+
+
+def _label_areas(ax, drawn: list[tuple[AreaPicture, AreaShape]], *, scale: tuple[float, float]) -> list[str]:
+    """Each area's name inside it, the smallest first; a name that would cover another becomes a number.
+
+    `scale` is pixels per map unit (x, y). Returns the legend lines of the numbered areas ("1  Busstationen").
+    """
+    placed: list[tuple[float, float, float]] = []  # centre x, y and half the width, in pixels
+    numbered: list[str] = []
+
+    def free(x: float, y: float, half: float) -> bool:
+        px, py = x * scale[0], y * scale[1]
+        return not any(abs(px - qx) < half + qh and abs(py - qy) < LABEL_PX for qx, qy, qh in placed)
+
     for area, shape in sorted(drawn, key=lambda pair: _bbox_size(pair[1])):
         if area.kind == "municipality":
             continue
-        x, y = shape.label_at
-        if any(abs(x - px) < width * 0.15 and abs(y - py) < height * 0.06 for px, py in placed):
-            ys = [point[1] for ring in shape.rings for point in ring]
-            xs = [point[0] for ring in shape.rings for point in ring]
-            x, y = (min(xs) + max(xs)) / 2, max(ys) - (max(ys) - min(ys)) * 0.08
-        placed.append((x, y))
+        spots = _label_spots(shape)
+        text, half = area.name, CHAR_PX * (len(area.name) + 1) / 2
+        x, y = next((spot for spot in spots if free(*spot, half)), (None, None))
+        if x is None:
+            # No room for the name anywhere inside: a number, and the name in the legend.
+            numbered.append(f"{len(numbered) + 1}  {area.name}")
+            text, half = str(len(numbered)), CHAR_PX
+            x, y = next((spot for spot in spots if free(*spot, half)), spots[0])
+        placed.append((x * scale[0], y * scale[1], half))
         ax.annotate(
-            area.name,
+            text,
             (x, y),
             ha="center",
             va="center",
@@ -312,6 +368,23 @@ def _label_areas(ax, drawn: list[tuple[AreaPicture, AreaShape]], *, width: float
             bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
             zorder=3,
         )
+    return numbered
+
+
+def _label_spots(shape: AreaShape) -> list[tuple[float, float]]:
+    """Where a label may go: the area's own point first, then points inside it, nearest first."""
+    path = _path(shape.rings)
+    xs = [point[0] for ring in shape.rings for point in ring]
+    ys = [point[1] for ring in shape.rings for point in ring]
+    grid = [
+        (min(xs) + (max(xs) - min(xs)) * i / 6, min(ys) + (max(ys) - min(ys)) * j / 6)
+        for i in range(1, 6)
+        for j in range(1, 6)
+    ]
+    inside = [spot for spot in grid if path.contains_point(spot)]
+    x0, y0 = shape.label_at
+    inside.sort(key=lambda spot: (spot[0] - x0) ** 2 + (spot[1] - y0) ** 2)
+    return [shape.label_at, *inside]
 
 
 def _bbox_size(shape: AreaShape) -> float:

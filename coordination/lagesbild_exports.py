@@ -7,6 +7,7 @@ no position, no note text (the Picture holds none).
 
 import csv
 import io
+import logging
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ from coordination.lagesbild_charts import weekday_names
 from coordination.models import NoteCategory, SituationNote
 
 __all__ = ["csv_zip", "pdf_from_html", "tables"]
+
+# WeasyPrint logs every layout step at INFO: seven lines per PDF in the server's log say nothing useful.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

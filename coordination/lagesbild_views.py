@@ -251,13 +251,13 @@ def _category_labels() -> dict[str, str]:
 
 def _draw(picture: Picture, shapes: dict, points: list) -> Figures:
     # Both heatmaps start at the same hour, so that they read side by side cell for cell.
-    first_hour = lagesbild_charts.first_busy_hour(picture.notes_matrix, picture.presence_matrix)
+    hours = lagesbild_charts.evening_hours(picture.notes_matrix, picture.presence_matrix)
     notes = lagesbild_charts.heatmap_svg(
         picture.notes_matrix,
         title=_("Noteringar per veckodag och timme"),
         unit=_("noteringar"),
         kind="notes",
-        first_hour=first_hour,
+        hours=hours,
         prefix="notes",
     )
     presence = lagesbild_charts.heatmap_svg(
@@ -265,7 +265,7 @@ def _draw(picture: Picture, shapes: dict, points: list) -> Figures:
         title=_("Vuxna på plats per veckodag och timme"),
         unit=_("vuxentimmar"),
         kind="presence",
-        first_hour=first_hour,
+        hours=hours,
         prefix="presence",
     )
     trend = lagesbild_charts.trend_svg(

@@ -316,3 +316,63 @@ def test_empty_figures_still_draw():
     ElementTree.fromstring(lagesbild_charts.heatmap_svg(empty, title="T", unit="u"))
     ElementTree.fromstring(lagesbild_charts.trend_svg({}, labels={}, title="T"))
     ElementTree.fromstring(lagesbild_charts.area_map_svg([], {}, [], title="K"))
+
+
+def test_the_heatmaps_show_evenings_from_noon_running_past_midnight():
+    notes = [[0] * 24 for _ in range(7)]
+    notes[4][23] = 4  # Friday 23-24
+    notes[5][1] = 2  # Saturday 01-02: still Friday evening
+    presence = [[0.0] * 24 for _ in range(7)]
+    presence[4][18] = 3.5
+    hours = lagesbild_charts.evening_hours(notes, presence)
+    assert hours == lagesbild_charts.Hours(first=12, last_night=1)
+    assert hours.columns == [*range(12, 24), 0, 1]
+    evenings = lagesbild_charts._evening_rows(notes, hours)
+    assert evenings[4][-3:] == [4, 0, 2]  # Friday's row: 23, 00, 01
+    assert evenings[5] == [0] * 14  # Saturday evening itself was quiet
+    svg = lagesbild_charts.heatmap_svg(notes, title="T", unit="u", hours=hours)
+    assert b"efter midnatt" in svg
+
+
+def test_a_busy_morning_moves_the_start_earlier_and_a_quiet_night_adds_no_columns():
+    notes = [[0] * 24 for _ in range(7)]
+    notes[2][9] = 1
+    assert lagesbild_charts.evening_hours(notes) == lagesbild_charts.Hours(first=9, last_night=None)
+    assert lagesbild_charts.evening_hours([[0] * 24] * 7) == lagesbild_charts.Hours(first=12, last_night=None)
+
+
+def test_a_map_name_whose_spot_is_taken_moves_elsewhere_inside_its_area(world):
+    near = Area.objects.create(
+        name="Busstationen",
+        kind="hotspot",
+        polygon=MultiPolygon(
+            Polygon(((11.443, 58.279), (11.447, 58.279), (11.447, 58.2815), (11.443, 58.2815), (11.443, 58.279))),
+            srid=4326,
+        ),
+    )
+    areas = [
+        (world.hotspot.pk, "Hamnen", "hotspot"),
+        (world.district.pk, "Centrum", "district"),
+        (near.pk, "Busstationen", "hotspot"),
+    ]
+    picture = picture_fixture(areas=areas)
+    svg = lagesbild_charts.area_map_svg(picture.areas, shapes_of(world.hotspot, world.district, near), [], title="K")
+    texts = [t.text for t in ElementTree.fromstring(svg).iter(f"{SVG}text")]
+    assert {"Busstationen", "Hamnen", "Centrum"} <= set(texts)
+    assert not any(text.startswith("1  ") for text in texts)
+
+
+def test_map_names_with_no_room_left_become_numbers_with_a_key(world):
+    tiny = MultiPolygon(Polygon.from_bbox((11.445, 58.28, 11.4458, 58.2805)), srid=4326)
+    same = [Area.objects.create(name=f"Skolgård {n}", kind="hotspot", polygon=tiny) for n in (1, 2)]
+    areas = [
+        (world.district.pk, "Centrum", "district"),
+        (same[0].pk, "Skolgård 1", "hotspot"),
+        (same[1].pk, "Skolgård 2", "hotspot"),
+    ]
+    picture = picture_fixture(areas=areas)
+    svg = lagesbild_charts.area_map_svg(picture.areas, shapes_of(world.district, *same), [], title="K")
+    texts = [t.text for t in ElementTree.fromstring(svg).iter(f"{SVG}text")]
+    assert "Centrum" in texts
+    assert ("Skolgård 1" in texts and "1  Skolgård 2" in texts) or ("Skolgård 2" in texts and "1  Skolgård 1" in texts)
+    assert "1" in texts
