@@ -124,6 +124,8 @@ AXES_LOCKOUT_PARAMETERS = "coordination.lockout.lockout_parameters"
 AXES_CLIENT_IP_CALLABLE = "coordination.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "coordination.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+# Without this every manage.py command prints axes' start-up banner.
+AXES_VERBOSE = False
 # Axes keeps the query and form of a failed attempt: never a password, token or code.
 AXES_SENSITIVE_PARAMETERS = ["password", "id", "deviceid", "token", "otp_token", "new_password1", "new_password2"]
 # Second factor (django-otp, coordination/account_views.py): these roles (and superusers and
