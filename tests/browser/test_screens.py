@@ -227,6 +227,7 @@ def test_an_activity_the_association_opens_appears_on_the_public_map_without_rel
     expect(association.locator(".messages")).to_contain_text("Aktiviteten är upplagd")
     expect(public.locator("#upcoming")).to_contain_text("Öppen hall", timeout=2000)
 
+    association.once("dialog", lambda dialog: dialog.accept())  # "Öppna … nu?" asks first
     association.locator(".activity-row", has_text="Öppen hall").locator("[data-action=open]").click()
     expect(public.locator("#open-now")).to_contain_text("Öppen hall", timeout=2000)
     expect(public.locator("#open-now")).to_contain_text("Fritidsgården")
