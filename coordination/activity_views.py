@@ -116,9 +116,11 @@ def _rows(activities, *, now: datetime, bound: tuple[int, OccasionForm] | None) 
                 next_start=start,
                 next_end=end,
                 tonight=day == today and start is not None,
+                # Tonight's open/closed is the row's own tag; the list holds the other evenings set apart.
                 overrides=[
                     {"date": date.fromisoformat(o["date"]), "status": o["status"]}
                     for o in occasions.upcoming_overrides(activity, now)
+                    if not (o["date"] == (day and day.isoformat()) and o["status"] != "cancelled")
                 ],
                 occasion_form=form,
             )
