@@ -7,7 +7,8 @@ import { fmt, gettext } from "../../js/i18n.js";
 export const STUCK_AFTER_MS = 15000;
 
 function clock(ms, lang) {
-  return new Date(ms).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+  // The evening's times are Stockholm's (the house rule), whatever zone the phone is set to.
+  return new Date(ms).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Stockholm" });
 }
 
 /**
