@@ -371,8 +371,9 @@ function renderSharing(out) {
   });
   $("#sharing").dataset.state = line.state;
   $("#sharing-text").textContent = line.text;
-  $("#sharing-login").hidden = !line.login;
   const toggle = $("#sharing-toggle");
+  // Signed out, nothing is sent either way: the one thing to do is the page line's "Logga in igen".
+  toggle.hidden = line.login;
   toggle.textContent =
     choice !== "yes" ? toggle.dataset.consent : paused ? toggle.dataset.resume : toggle.dataset.pause;
 }

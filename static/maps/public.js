@@ -5,17 +5,8 @@
 
 import { fmt, gettext, ngettext } from "../js/i18n.js";
 import { Live } from "../js/live.js";
-import {
-  FeatureLayers,
-  activityIcon,
-  adultsText,
-  areaText,
-  dayTimeText,
-  escapeHtml,
-  latLng,
-  onMap,
-  timeText,
-} from "../js/maplayers.js";
+import { FeatureLayers, activityIcon, areaText, latLng, onMap } from "../js/maplayers.js";
+import { adultsText, dayTimeText, escapeHtml, timeText } from "../js/maplayers.js";
 import { $, renderConnection, serverData, setHtml } from "../js/ui.js";
 
 const config = serverData("public-config");

@@ -93,7 +93,7 @@ def test_a_phone_whose_session_is_gone_says_log_in_again_with_a_link(world, brow
     expect(link).to_be_visible()
     expect(link).to_have_text("Logga in igen")
     expect(field.locator("#sharing")).to_have_attribute("data-state", "signed_out")
-    expect(field.locator("#sharing-login")).to_be_visible()
+    expect(field.locator("#sharing-toggle")).to_be_hidden()  # pausing means nothing now; signing in does
     shot(field, "field-session-lost")
     link.click()
     expect(field).to_have_url("/konto/logga-in/?next=/falt/")
