@@ -1,6 +1,7 @@
 """The public map and the association page (activities of one's own organisation)."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,16 +10,17 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from coordination import access, selectors, services
 from coordination.errors import ServiceError
-from coordination.forms import ActivityForm
+from coordination.forms import ActivityForm, OccasionForm
 from coordination.models import Organization
 from coordination.views import page_context
+from maps import occasions
 from maps.models import Activity, Place
 
 # Status actions on the association page: URL word -> service function.
@@ -85,12 +87,79 @@ def public_snapshot(request: HttpRequest) -> JsonResponse:
 # --- association page --------------------------------------------------------------------------------
 
 
+@dataclass
+class ActivityRow:
+    """One activity as the association page lists it: tonight's status and what may be done now."""
+
+    activity: Activity
+    status: str  # maps.occasions.status_now: what the public map shows
+    next_date: date | None  # the evening under way or next
+    next_start: datetime | None
+    next_end: datetime | None
+    tonight: bool  # it has an evening today that has not ended: "Öppna nu" may be offered
+    overrides: list[dict]  # evenings set apart from today on: [{date, status}]
+    occasion_form: OccasionForm
+
+
+def _rows(activities, *, now: datetime, bound: tuple[int, OccasionForm] | None) -> list[ActivityRow]:
+    today = timezone.localdate(now)
+    rows = []
+    for activity in activities:
+        day = occasions.current_or_next(activity, now)
+        start, end = occasions.window(activity, day) if day else (None, None)
+        form = bound[1] if bound and bound[0] == activity.pk else OccasionForm(initial={"date": day})
+        rows.append(
+            ActivityRow(
+                activity=activity,
+                status=occasions.status_now(activity, now),
+                next_date=day,
+                next_start=start,
+                next_end=end,
+                tonight=day == today and start is not None,
+                # Tonight's open/closed is the row's own tag; the list holds the other evenings set apart.
+                overrides=[
+                    {"date": date.fromisoformat(o["date"]), "status": o["status"]}
+                    for o in occasions.upcoming_overrides(activity, now)
+                    if not (o["date"] == (day and day.isoformat()) and o["status"] != "cancelled")
+                ],
+                occasion_form=form,
+            )
+        )
+    return rows
+
+
+def _association_page(
+    request: HttpRequest,
+    viewer: access.Viewer,
+    *,
+    form: ActivityForm,
+    bound: tuple[int, OccasionForm] | None = None,
+) -> HttpResponse:
+    organizations = _organizations(viewer)
+    now = timezone.now()
+    # Tonight's finished activities stay listed until morning, so they can be reopened.
+    activities = (
+        Activity.objects.filter(organization__in=organizations)
+        .not_over(now - timedelta(hours=12))
+        .select_related("organization", "place")
+        .prefetch_related("occasions")
+        .order_by("status", "starts_at")
+    )
+    context = {
+        **page_context(request, viewer, current="association"),
+        "form": form,
+        "rows": _rows(activities, now=now, bound=bound),
+        "activities_orgs_many": organizations.count() > 1,
+        "places": _places(),
+    }
+    return render(request, "maps/association.html", context)
+
+
 @login_required
 def association(request: HttpRequest) -> HttpResponse:
     """List the organisation's activities and announce a new one."""
     viewer = _association_viewer(request)
-    organizations = _organizations(viewer)
-    form = ActivityForm(request.POST or None, organizations=organizations)
+    form = ActivityForm(request.POST or None, organizations=_organizations(viewer))
     if request.method == "POST" and form.is_valid():
         try:
             services.activity_create(
@@ -101,21 +170,34 @@ def association(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Aktiviteten är upplagd."))
             return redirect("association")
-    # Tonight's finished activities stay listed until morning, so they can be reopened.
-    activities = (
-        Activity.objects.filter(organization__in=organizations)
-        .not_over(timezone.now() - timedelta(hours=12))
-        .select_related("organization", "place")
-        .order_by("status", "starts_at")
-    )
-    context = {
-        **page_context(request, viewer, current="association"),
-        "form": form,
-        "activities": activities,
-        "activities_orgs_many": organizations.count() > 1,
-        "places": _places(),
-    }
-    return render(request, "maps/association.html", context)
+    return _association_page(request, viewer, form=form)
+
+
+@login_required
+@require_POST
+def activity_occasion(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel one evening of a weekly activity, or put it back as planned."""
+    viewer = _association_viewer(request)
+    activity = _own_activity(viewer, pk)
+    form = OccasionForm(request.POST)
+    if form.is_valid():
+        day = form.cleaned_data["date"]
+        try:
+            services.activity_occasion_set(
+                user=request.user, activity_id=activity.pk, date=day, status=form.cleaned_data["status"]
+            )
+        except ServiceError as error:
+            form.add_service_error(error)
+        else:
+            done = (
+                _("%(title)s är inställd %(date)s.")
+                if form.cleaned_data["status"] == "cancelled"
+                else _("%(title)s blir av som vanligt %(date)s.")
+            )
+            messages.success(request, done % {"title": activity.title, "date": formats.date_format(day, "j F")})
+            return redirect("association")
+    page_form = ActivityForm(organizations=_organizations(viewer))
+    return _association_page(request, viewer, form=page_form, bound=(activity.pk, form))
 
 
 @login_required

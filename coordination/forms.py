@@ -100,3 +100,18 @@ def initial_for(activity: Activity) -> dict:
         "age_group": activity.age_group,
         "contact": activity.contact,
     }
+
+
+class OccasionForm(forms.Form):
+    """One evening of a weekly activity: cancelled, or back as planned. Rules are the service's."""
+
+    date = forms.DateField(label=_("Datum"), widget=DateInput())
+    status = forms.ChoiceField(
+        label=_("Det här tillfället"),
+        choices=[("cancelled", _("Inställt")), ("planned", _("Som vanligt"))],
+        initial="cancelled",
+    )
+
+    def add_service_error(self, error: ServiceError) -> None:
+        """Show a refusal from the service on the field it names, or above the form."""
+        self.add_error(error.field if error.field in self.fields else None, error.message)

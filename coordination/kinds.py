@@ -82,7 +82,7 @@ ALERT_FIELDS |= {"resolved_at", "author", "raised_by", "acknowledged_by", "sourc
 ALERT_SPEC = {"scopes": STAFF, "fields": ALERT_FIELDS, "rule": Rule.UPSERT, "layer": "alert", "hears_own": Own.AUTHOR}
 ACTIVITY_FIELDS = {"id", "title", "description", "organization", "organization_name", "place", "place_name"}
 ACTIVITY_FIELDS |= {"lat", "lon", "starts_at", "ends_at", "weekly", "repeat_until", "visibility", "status"}
-ACTIVITY_FIELDS |= {"age_group", "contact"}
+ACTIVITY_FIELDS |= {"age_group", "contact", "occasions"}
 
 SHIFT = declare("shift", scopes=STAFF, fields=SHIFT_FIELDS, rule=Rule.TEAM, hears_own=Own.TEAM)
 STATUS = declare("status", scopes=STAFF, fields=SHIFT_FIELDS, rule=Rule.TEAM)

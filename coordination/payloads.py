@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from coordination.audience import Audience
 from coordination.models import Alert, ChatMessage, Shift, SituationNote
+from maps import occasions
 from maps.models import Activity
 
 
@@ -128,6 +129,7 @@ def team_position_payload(
 def activity_payload(activity: Activity) -> dict:
     """The event data and feature properties of an activity (public fields only)."""
     location = activity.location
+    now = timezone.now()
     return {
         "id": activity.pk,
         "title": activity.title,
@@ -143,7 +145,9 @@ def activity_payload(activity: Activity) -> dict:
         "weekly": activity.weekly,
         "repeat_until": activity.repeat_until.isoformat() if activity.repeat_until else None,
         "visibility": activity.visibility,
-        "status": activity.status,
+        # Tonight's (or the next) evening's status; evenings set apart from today on in `occasions`.
+        "status": occasions.status_now(activity, now),
+        "occasions": occasions.upcoming_overrides(activity, now),
         "age_group": activity.age_group,
         "contact": activity.contact,
     }

@@ -11,6 +11,7 @@ urlpatterns = [
     path("lage.json", activity_views.public_snapshot, name="public_snapshot"),
     path("forening/", activity_views.association, name="association"),
     path("forening/<int:pk>/", activity_views.activity_edit, name="activity_edit"),
+    path("forening/<int:pk>/tillfalle/", activity_views.activity_occasion, name="activity_occasion"),
     path("forening/<int:pk>/<slug:action>/", activity_views.activity_status, name="activity_status"),
     path("start/", views.home, name="home"),
     path("falt/", views.field, name="field"),

@@ -135,6 +135,8 @@ def field(request: HttpRequest) -> HttpResponse:
         "ws_path": "/ws/field/",
         "snapshot_url": reverse("api-snapshot"),
         "sw_url": reverse("field_sw"),
+        # When this picture was read: an offline reload shows the age of what it shows (issue 15).
+        "rendered_at": timezone.now().isoformat(),
     }
     context = {**page_context(request, viewer, current="field"), "config": config}
     context["my_teams"] = Team.objects.filter(pk__in=viewer.team_ids)

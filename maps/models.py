@@ -133,3 +133,32 @@ class Activity(models.Model):
     def location(self):
         """The point to show: the activity's own point, else its place's."""
         return self.point or (self.place.point if self.place_id else None)
+
+
+class ActivityOccasion(models.Model):
+    """One evening of an activity set apart from its series: opened, closed for the night or cancelled.
+
+    No row means the evening goes as the series says (maps.occasions reads both).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Öppen")
+        CLOSED = "closed", _("Stängd")
+        CANCELLED = "cancelled", _("Inställd")
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("aktivitet"), on_delete=models.CASCADE, related_name="occasions"
+    )
+    # The local (Europe/Stockholm) date the occasion starts on.
+    date = models.DateField(_("datum"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("tillfälle")
+        verbose_name_plural = _("tillfällen")
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["activity", "date"], name="activity_occasion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.activity} {self.date:%Y-%m-%d} ({self.get_status_display()})"

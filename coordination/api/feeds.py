@@ -77,6 +77,20 @@ def _until(repeat_until: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(repeat_until, time(23, 59, 59), tzinfo=zone).astimezone(ZoneInfo("UTC"))
 
 
+def _cancelled_occasion(series: icalendar.Event, day: date, starts_at: datetime, ends_at: datetime):
+    """One evening of a weekly VEVENT, cancelled: same UID, RECURRENCE-ID of that evening (RFC 5545 3.8.4.4)."""
+    zone = starts_at.tzinfo
+    start = datetime.combine(day, starts_at.timetz().replace(tzinfo=None), tzinfo=zone)
+    event = icalendar.Event()
+    for name in ("uid", "dtstamp", "summary", "location"):
+        event.add(name, series.decoded(name) if name == "dtstamp" else str(series[name]))
+    event.add("recurrence-id", start)
+    event.add("dtstart", start)
+    event.add("dtend", start + (ends_at - starts_at))
+    event.add("status", "CANCELLED")
+    return event
+
+
 def activities_calendar(features: list[dict], *, host: str, stamp: datetime, name: str) -> bytes:
     """An iCalendar feed of activity features: one VEVENT each, weekly ones as an RRULE, zoned times."""
     zone = ZoneInfo(settings.TIME_ZONE)
@@ -104,7 +118,10 @@ def activities_calendar(features: list[dict], *, host: str, stamp: datetime, nam
         event.add("summary", props["title"])
         event.add("location", props["place_name"] or f"{props['lat']:.5f}, {props['lon']:.5f}")
         event.add("geo", (props["lat"], props["lon"]))
-        event.add("status", "CONFIRMED")
+        cancelled = {o["date"] for o in props.get("occasions", ()) if o["status"] == "cancelled"}
+        # A one-off activity whose one evening is cancelled stays in calendars, marked cancelled.
+        one_off_cancelled = not props["weekly"] and starts_at.date().isoformat() in cancelled
+        event.add("status", "CANCELLED" if one_off_cancelled else "CONFIRMED")
         lines = [props["description"], _("Arrangör: %(name)s") % {"name": props["organization_name"]}]
         if props["age_group"]:
             lines.append(_("Ålder: %(age)s") % {"age": props["age_group"]})
@@ -120,6 +137,9 @@ def activities_calendar(features: list[dict], *, host: str, stamp: datetime, nam
             event.add("rrule", rule)
         first = min(first or starts_at.date(), starts_at.date())
         calendar.add_component(event)
+        if props["weekly"]:
+            for day in sorted(cancelled):
+                calendar.add_component(_cancelled_occasion(event, date.fromisoformat(day), starts_at, ends_at))
     if first is not None:
         # The zone's rules for the span the events cover, not 1970–2038: the feed stays small.
         calendar.add_missing_timezones(first_date=first - timedelta(days=366), last_date=last + timedelta(days=1))

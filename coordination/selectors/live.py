@@ -140,6 +140,7 @@ def activity_features(*, now, public_only: bool, organization_id: int | None = N
         Activity.objects.exclude(status=Activity.Status.CANCELLED)
         .not_over(now)
         .select_related("organization", "place")
+        .prefetch_related("occasions")
         .order_by("pk")
     )
     if public_only:

@@ -12,16 +12,21 @@ from coordination.events import event_append, written_once
 from coordination.models import Event, Organization
 from coordination.payloads import activity_payload
 from coordination.validation import clean_client_id, clean_id, clean_text, point_from
-from maps.models import Activity, Place
+from maps import occasions
+from maps.models import Activity, ActivityOccasion, Place
 
 __all__ = [
     "activity_audience",
     "activity_cancel",
     "activity_close",
     "activity_create",
+    "activity_occasion_set",
     "activity_open",
     "activity_update",
 ]
+
+# What an evening of a series can be set to; "planned" removes the evening's own status.
+OCCASION_STATUSES = frozenset({"planned", *ActivityOccasion.Status.values})
 
 MAX_ACTIVITY_LENGTH = timedelta(hours=24)
 # What activity_create and activity_update accept besides the ids.
@@ -126,6 +131,12 @@ def _check_whole(merged) -> None:
         raise Invalid(_("Upprepningen måste sluta efter första tillfället."), field="repeat_until")
 
 
+def _check_not_past(starts_at: datetime) -> None:
+    """A new first evening may be today or later, never a day that has been."""
+    if timezone.localtime(starts_at).date() < timezone.localdate():
+        raise Invalid(_("Datumet har redan varit. Välj i dag eller ett senare datum."), field="starts_at")
+
+
 def activity_create(*, user, organization_id: int, client_id: str | None = None, **fields) -> Event:
     """Announce a new activity for `organization_id`, which the user must belong to as association."""
     client_id = clean_client_id(client_id)
@@ -138,6 +149,7 @@ def activity_create(*, user, organization_id: int, client_id: str | None = None,
     if organization is None:
         raise NotFound(_("Organisationen finns inte."), field="organization")
     values = _clean_fields(fields, current=None)
+    _check_not_past(values["starts_at"])
 
     def write() -> Event:
         activity = Activity.objects.create(organization=organization, **values)
@@ -168,7 +180,10 @@ def activity_update(*, user, activity_id: int, client_id: str | None = None, **f
     def write() -> Event:
         activity = _locked_own_activity(user=user, activity_id=activity_id)
         was_public = activity.visibility == Activity.Visibility.PUBLIC
-        for name, value in _clean_fields(fields, current=activity).items():
+        values = _clean_fields(fields, current=activity)
+        if "starts_at" in values and values["starts_at"] != activity.starts_at:
+            _check_not_past(values["starts_at"])
+        for name, value in values.items():
             setattr(activity, name, value)
         activity.save()
         if was_public and activity.visibility != Activity.Visibility.PUBLIC:
@@ -179,6 +194,23 @@ def activity_update(*, user, activity_id: int, client_id: str | None = None, **f
     return written_once(author=user, client_id=client_id, write=write)
 
 
+def _tonight(activity: Activity) -> date:
+    """Today's evening of the activity, if it has one that has not ended; else Invalid."""
+    today = timezone.localdate()
+    if not occasions.occurs_on(activity, today):
+        raise Invalid(_("Aktiviteten äger inte rum i dag; öppna eller stäng den den dag den äger rum."), field="date")
+    if occasions.window(activity, today)[1] <= timezone.now():
+        raise Invalid(_("Kvällens tillfälle är redan slut."), field="date")
+    return today
+
+
+def _set_occasion(activity: Activity, day: date, status: str) -> None:
+    if status == "planned":
+        ActivityOccasion.objects.filter(activity=activity, date=day).delete()
+    else:
+        ActivityOccasion.objects.update_or_create(activity=activity, date=day, defaults={"status": status})
+
+
 def _activity_set_status(*, user, activity_id, client_id, status: str) -> Event:
     client_id = clean_client_id(client_id)
 
@@ -186,6 +218,10 @@ def _activity_set_status(*, user, activity_id, client_id, status: str) -> Event:
         activity = _locked_own_activity(user=user, activity_id=activity_id)
         if activity.status == Activity.Status.CANCELLED and status != Activity.Status.CANCELLED:
             raise Invalid(_("En inställd aktivitet kan inte öppnas igen; lägg upp en ny."), field="status")
+        if status in (Activity.Status.OPEN, Activity.Status.CLOSED):
+            # "Open now" and "closed tonight" are tonight's evening's, and end with it.
+            _set_occasion(activity, _tonight(activity), status)
+        # The series' column keeps the last action too (the admin filters on it); maps read the evenings.
         activity.status = status
         activity.save(update_fields=["status", "updated_at"])
         return _publish_activity(activity, user=user, client_id=client_id)
@@ -194,13 +230,43 @@ def _activity_set_status(*, user, activity_id, client_id, status: str) -> Event:
 
 
 def activity_open(*, user, activity_id: int, client_id: str | None = None) -> Event:
-    """Mark the activity open now (tonight)."""
+    """Mark tonight's evening of the activity open until its end; only on a day it takes place."""
     return _activity_set_status(user=user, activity_id=activity_id, client_id=client_id, status=Activity.Status.OPEN)
 
 
 def activity_close(*, user, activity_id: int, client_id: str | None = None) -> Event:
-    """Mark the activity closed for tonight (it stays announced)."""
+    """Mark tonight's evening closed (the series stays announced); only on a day it takes place."""
     return _activity_set_status(user=user, activity_id=activity_id, client_id=client_id, status=Activity.Status.CLOSED)
+
+
+def activity_occasion_set(*, user, activity_id: int, date: date, status: str, client_id: str | None = None) -> Event:
+    """Set one evening of an activity open, closed, cancelled or back to planned; never a past day.
+
+    Open and closed are for tonight only (activity_open/activity_close); cancelled or planned may be
+    set for any coming evening of the series. Cancelling the whole series is activity_cancel.
+    """
+    client_id = clean_client_id(client_id)
+    if status not in OCCASION_STATUSES:
+        raise Invalid(_("Okänd status för ett tillfälle."), field="status")
+    if not isinstance(date, type(timezone.localdate())) or isinstance(date, datetime):
+        raise Invalid(_("Ange ett datum."), field="date")
+    day = date
+    if day < timezone.localdate():
+        raise Invalid(_("Datumet har redan varit. Välj i dag eller ett senare datum."), field="date")
+
+    def write() -> Event:
+        activity = _locked_own_activity(user=user, activity_id=activity_id)
+        if activity.status == Activity.Status.CANCELLED:
+            raise Invalid(_("Hela aktiviteten är inställd."), field="status")
+        if not occasions.occurs_on(activity, day):
+            raise Invalid(_("Aktiviteten äger inte rum den dagen."), field="date")
+        if status in (ActivityOccasion.Status.OPEN, ActivityOccasion.Status.CLOSED) and day != _tonight(activity):
+            raise Invalid(_("Öppna eller stäng går bara för kvällens tillfälle."), field="date")
+        _set_occasion(activity, day, status)
+        activity.save(update_fields=["updated_at"])  # the feeds' Last-Modified and ETag follow it
+        return _publish_activity(activity, user=user, client_id=client_id)
+
+    return written_once(author=user, client_id=client_id, write=write)
 
 
 def activity_cancel(*, user, activity_id: int, client_id: str | None = None) -> Event:

@@ -14,8 +14,17 @@ from maps.models import Activity
 
 User = get_user_model()
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-STARTS = datetime(2026, 11, 27, 18, 0, tzinfo=STOCKHOLM)
-ENDS = datetime(2026, 11, 27, 21, 0, tzinfo=STOCKHOLM)
+
+
+def this_evening() -> datetime:
+    """A start today that has begun (an hour ago, or at midnight): its evening can be opened now."""
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    return max(now - timedelta(hours=1), now.replace(hour=0, minute=0)).astimezone(STOCKHOLM)
+
+
+# The gym night takes place today: opening and closing are for an evening that takes place today.
+STARTS = this_evening()
+ENDS = STARTS + timedelta(hours=3)
 
 
 @pytest.fixture(autouse=True)
@@ -60,6 +69,7 @@ def activity_data(activity: Activity) -> dict:
         "status": activity.status,
         "age_group": activity.age_group,
         "contact": activity.contact,
+        "occasions": [{"date": o.date.isoformat(), "status": o.status} for o in activity.occasions.all()],
     }
 
 

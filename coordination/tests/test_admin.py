@@ -272,7 +272,8 @@ def test_saving_an_unchanged_activity_writes_no_event(root_client, world):
 
 
 def test_the_open_action_opens_through_the_service(root_client, world):
-    activity = announce(world, None)
+    start = timezone.now()  # opening is for an evening that takes place today
+    activity = announce(world, None, starts_at=start, ends_at=start + timedelta(hours=2))
 
     root_client.post(url(Activity, "changelist"), {"action": "open_activities", "_selected_action": [activity.pk]})
 

@@ -153,6 +153,9 @@ ACTIONS: dict[str, Callable] = {
     "activity_open": lambda w, ids: services.activity_open(user=w.erik, activity_id=ids["activity"]),
     "activity_close": lambda w, ids: services.activity_close(user=w.erik, activity_id=ids["activity"]),
     "activity_cancel": lambda w, ids: services.activity_cancel(user=w.erik, activity_id=ids["activity"]),
+    "activity_occasion_set": lambda w, ids: services.activity_occasion_set(
+        user=w.erik, activity_id=ids["activity"], date=timezone.localdate(), status="cancelled"
+    ),
     "checkin_record": lambda w, ids: services.checkin_record(user=w.bob, place_id=w.place.pk),
     "area_level_override": lambda w, ids: services.area_level_override(
         actor=w.dana, area_id=w.hotspot.pk, year=2026, week=47, level="red", reason="Oro vid hamnen"

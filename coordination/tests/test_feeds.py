@@ -38,7 +38,8 @@ def calendar_events(response) -> dict[str, icalendar.Event]:
 
 def an_evening(world):
     """Public and internal, once and weekly, at a place and at a point, cancelled and over."""
-    gym = announce(world, title="Öppen hall", weekly=True, repeat_until=date.today() + timedelta(days=60))
+    # Tonight's: an evening can be opened only on its day.
+    gym = announce(world, title="Öppen hall", days=0, weekly=True, repeat_until=date.today() + timedelta(days=60))
     map_services.activity_open(user=world.erik, activity_id=gym)
     announce(world, title="Kvällsfotboll", weekly=True, place=None, lat=58.2701, lon=11.4402)
     announce(world, title="Ledarmöte", visibility="internal")

@@ -202,7 +202,7 @@ def test_the_language_switch_turns_the_screens_english(world, client):
     response = client.get("/falt/")
     html = response.content.decode()
     assert '<html lang="en">' in html
-    assert "Start tonight's shift" in html and "Need support" in html
+    assert "Start tonight's shift" in html and "Alarm: help now" in html
     config = embedded(response, "field-config")
     assert dict(config["categories"])["gathering"] == "Young people gathering"
     assert "strings" not in config  # the scripts' own text comes from the JavaScript catalog

@@ -8,6 +8,9 @@ import { fmt, gettext } from "../js/i18n.js";
 import { Live, chatChannel } from "../js/live.js";
 import { escapeHtml, keepAgeing, liveLayers, noteIcon, onMap, timeText } from "../js/maplayers.js";
 import { $, renderConnection, setHtml, staffConfig, toast } from "../js/ui.js";
+import { Consent } from "./field/consent.js";
+import { Sheet } from "./field/sheet.js";
+import { pageLine, sharingLine } from "./field/state.js";
 
 const { config, label, names } = staffConfig("field-config");
 const myTeams = names.myTeams;
@@ -17,6 +20,9 @@ const POSITION_EVERY_MS = 10000;
 const POSITION_MOVED_M = 30;
 const POSITION_MIN_MS = 3000;
 const PAUSE_KEY = "narvaro-field-paused";
+const ACK_KEY = `narvaro-field-acked-${config.user}`;
+// The honest lines are redrawn this often, so "not sent since" appears without another event.
+const STATE_EVERY_MS = 5000;
 
 const chat = new ChatLog($("#chat-list"), { history: config.chat, names });
 let unread = 0;
@@ -32,6 +38,12 @@ let geoError = null;
 let paused = localStorage.getItem(PAUSE_KEY) === "1";
 let framed = false; // the map has been fitted to where things are
 let alarmFix = null; // {lat, lon}: a one-off position for an alarm raised while not sharing
+// When the server last acknowledged one of this phone's positions (ms): "Jouren ser dig – senast …".
+let lastAck = Number(localStorage.getItem(ACK_KEY)) || null;
+// When the picture on screen was last known to be current: the page's render, then each live moment.
+let dataAt = config.rendered_at ? Date.parse(config.rendered_at) : Date.now();
+let endingHere = false; // this phone asked to end the shift: its end is no news to show
+const consent = new Consent(config.user);
 // A resolved alarm of mine stays on the shift tab this long, then only in the evening's list.
 const RESOLVED_ALARM_SHOWN_MS = 60 * 60 * 1000;
 
@@ -45,10 +57,21 @@ const live = new Live({
     change: () => render(),
     event: (event) => {
       if (event.kind === "chat") addChat(event);
+      if (event.kind === "shift" && myTeams.has(event.data.team)) teamShiftChanged(event.data);
     },
-    status: () => renderStatus(),
+    status: () => {
+      // Leaving "online": what is on screen was current until this moment.
+      if (live.status !== "online" && liveSince !== null) dataAt = Date.now();
+      liveSince = live.status === "online" ? Date.now() : null;
+      render();
+    },
     outbox: () => render(),
     ack: (item) => {
+      if (item.frame.type === "position") {
+        lastAck = Date.now();
+        localStorage.setItem(ACK_KEY, String(lastAck));
+        renderSharing(onShift());
+      }
       if (["note", "alert", "chat"].includes(item.frame.type))
         toast(item.frame.type === "alert" ? gettext("Larmet är skickat till jouren.") : gettext("Skickat."));
     },
@@ -59,6 +82,8 @@ const live = new Live({
     },
   },
 });
+
+let liveSince = null; // when the socket last came online (ms), null while it is not
 
 // --- shift state -----------------------------------------------------------------------------------
 
@@ -89,6 +114,34 @@ function currentStatus() {
   return serverShift()?.status ?? null;
 }
 
+/** This person's answer for the shift this phone is on: "yes" | "no" | "ask". */
+function sharingChoice() {
+  if (!onShift()) return "ask";
+  return consent.choice(serverShift()?.shift ?? null);
+}
+
+/** A teammate started or ended the team's shift: ask before sharing, say when it ended. */
+function teamShiftChanged(data) {
+  if (data.active) {
+    $("#shift-ended").hidden = true;
+    if (sharingChoice() === "ask" && document.querySelector(".tab:not([hidden])")?.dataset.tab !== "shift") {
+      toast(gettext("Teamet har börjat passet – dela din position?"));
+    }
+    return;
+  }
+  if (endingHere) {
+    endingHere = false;
+    return;
+  }
+  lastSent = null;
+  const when = timeText(data.ended_at ?? new Date().toISOString());
+  $("#shift-ended-text").textContent = fmt(
+    gettext("Teamet avslutade passet kl %(time)s. Din position delas inte längre."),
+    { time: when },
+  );
+  $("#shift-ended").hidden = false;
+}
+
 // --- rendering --------------------------------------------------------------------------------------
 
 function render() {
@@ -110,6 +163,7 @@ function render() {
   renderChatChannels(shift);
   renderChat();
   renderStatus();
+  $("#consent").hidden = !(out && sharingChoice() === "ask");
   updatePositionWatch(out);
   renderFocus(live.state, "field-map");
   if (layers) layers.sync(live.state);
@@ -117,6 +171,13 @@ function render() {
 
 function renderStatus() {
   renderConnection(live.status, (live.outbox?.list() ?? []).filter((i) => i.frame.type !== "position").length);
+  const line = pageLine({ status: live.status, dataAt });
+  $("#phone-line").hidden = line === null;
+  if (line) {
+    $("#phone-line").dataset.state = line.state;
+    $("#phone-line-text").textContent = line.text;
+    $("#phone-login").hidden = !line.login;
+  }
 }
 
 function describe(frame) {
@@ -254,7 +315,7 @@ function metres(a, b) {
 }
 
 function updatePositionWatch(out) {
-  const want = out && !paused && "geolocation" in navigator;
+  const want = out && !paused && sharingChoice() === "yes" && "geolocation" in navigator;
   if (want && watchId === null) {
     geoError = null;
     watchId = navigator.geolocation.watchPosition(onFix, onFixError, {
@@ -278,7 +339,7 @@ function onFix(position) {
     !lastSent ||
     now - lastSent.at >= POSITION_EVERY_MS ||
     (now - lastSent.at >= POSITION_MIN_MS && metres(lastSent, lastFix) >= POSITION_MOVED_M);
-  if (due && onShift() && !paused) {
+  if (due && onShift() && !paused && sharingChoice() === "yes") {
     lastSent = { lat, lon, at: now };
     live.send("position", {
       lat: Number(lat.toFixed(6)),
@@ -298,26 +359,25 @@ function onFixError(error) {
 }
 
 function renderSharing(out) {
-  const box = $("#sharing");
-  const text = $("#sharing-text");
+  const choice = sharingChoice();
+  const line = sharingLine({
+    onShift: out,
+    consent: choice,
+    paused,
+    geoError: "geolocation" in navigator ? geoError : gettext("telefonen ger ingen position"),
+    hasFix: lastFix !== null,
+    status: live.status,
+    lastAck,
+    oldestQueued: pending("position")[0]?.created ?? null,
+    accuracy: lastFix?.accuracy ?? null,
+  });
+  $("#sharing").dataset.state = line.state;
+  $("#sharing-text").textContent = line.text;
   const toggle = $("#sharing-toggle");
-  let state;
-  if (!out) state = "off";
-  else if (paused) state = "paused";
-  else if (!("geolocation" in navigator) || geoError) state = "error";
-  else if (!lastFix) state = "waiting";
-  else state = "on";
-  box.dataset.state = state;
-  text.textContent = {
-    off: "",
-    paused: gettext("Positionen delas inte (pausad)"),
-    error: fmt(gettext("Positionen kan inte delas: %(reason)s"), { reason: geoError ?? "–" }),
-    waiting: gettext("Väntar på position …"),
-    on: lastFix
-      ? fmt(gettext("Delar position (±%(m)s m)"), { m: Math.round(lastFix.accuracy) })
-      : gettext("Delar position"),
-  }[state];
-  toggle.textContent = paused ? toggle.dataset.resume : toggle.dataset.pause;
+  // Signed out, nothing is sent either way: the one thing to do is the page line's "Logga in igen".
+  toggle.hidden = line.login;
+  toggle.textContent =
+    choice !== "yes" ? toggle.dataset.consent : paused ? toggle.dataset.resume : toggle.dataset.pause;
 }
 
 function drawMyPosition() {
@@ -403,22 +463,43 @@ $("#shift-start").addEventListener("click", async () => {
   const fields = { areas };
   const team = $("#shift-team");
   if (team) fields.team = Number(team.value);
+  consent.startedHere(); // starting it myself is my yes
   await live.send("shift_start", fields);
   afterSend();
 });
 
 $("#shift-end").addEventListener("click", async () => {
   if (!confirm(gettext("Avsluta passet? Positionen slutar delas."))) return;
+  endingHere = true;
+  consent.forgetStart();
   await live.send("shift_end");
   lastSent = null;
   afterSend();
 });
 
+function answerConsent(answer) {
+  const shift = serverShift()?.shift;
+  if (shift != null) consent.set(shift, answer);
+  else if (answer === "yes") consent.startedHere();
+  if (answer === "yes") {
+    paused = false;
+    localStorage.setItem(PAUSE_KEY, "0");
+  }
+  render();
+}
+
 $("#sharing-toggle").addEventListener("click", () => {
+  if (sharingChoice() !== "yes") {
+    answerConsent("yes");
+    return;
+  }
   paused = !paused;
   localStorage.setItem(PAUSE_KEY, paused ? "1" : "0");
   render();
 });
+$("#consent-yes").addEventListener("click", () => answerConsent("yes"));
+$("#consent-no").addEventListener("click", () => answerConsent("no"));
+$("#shift-ended-ok").addEventListener("click", () => ($("#shift-ended").hidden = true));
 
 for (const button of document.querySelectorAll("#status-buttons button")) {
   button.addEventListener("click", async () => {
@@ -503,9 +584,9 @@ $("#note-form").addEventListener("submit", async (event) => {
   show("shift");
 });
 
+const alarmSheet = new Sheet($("#alert-sheet"));
 $("#alert-open").addEventListener("click", () => {
-  $("#alert-sheet").hidden = false;
-  $("#alert-text").focus();
+  alarmSheet.show();
   // Off shift the phone shares no position; ask for one now, so the alarm can carry where it is.
   if (!lastFix && "geolocation" in navigator) {
     navigator.geolocation.getCurrentPosition(
@@ -515,7 +596,7 @@ $("#alert-open").addEventListener("click", () => {
     );
   }
 });
-$("#alert-cancel").addEventListener("click", () => ($("#alert-sheet").hidden = true));
+$("#alert-cancel").addEventListener("click", () => alarmSheet.close());
 $("#alert-confirm").addEventListener("click", async () => {
   const fields = {};
   const text = $("#alert-text").value.trim();
@@ -523,7 +604,7 @@ $("#alert-confirm").addEventListener("click", async () => {
   const at = lastFix ?? alarmFix;
   if (at) Object.assign(fields, { lat: Number(at.lat.toFixed(6)), lon: Number(at.lon.toFixed(6)) });
   alarmFix = null;
-  $("#alert-sheet").hidden = true;
+  alarmSheet.close();
   $("#alert-text").value = "";
   await live.send("alert", fields);
   afterSend();
@@ -542,3 +623,7 @@ if ("serviceWorker" in navigator) {
 await live.start();
 render();
 renderWhere();
+setInterval(() => {
+  renderSharing(onShift());
+  renderStatus();
+}, STATE_EVERY_MS);

@@ -25,13 +25,15 @@ onMap("activity-map", (map) => {
   const placeIcon = L.divIcon({ className: "mk mk-place", html: "<span></span>", iconSize: [14, 14] });
   const markers = L.featureGroup().addTo(map);
   for (const p of places) {
-    L.marker([p.lat, p.lon], { icon: placeIcon })
+    const marker = L.marker([p.lat, p.lon], { icon: placeIcon, title: p.name, alt: p.name, keyboard: true })
       .bindTooltip(escapeHtml(p.name))
       .on("click", () => {
         place.value = String(p.id);
-        clearPoint();
+        place.dispatchEvent(new Event("change"));
       })
       .addTo(markers);
+    // A screen reader hears the place's name, not "marker" (the icon is a div, so `alt` is not used).
+    marker.getElement()?.setAttribute("aria-label", p.name);
   }
   if (places.length) map.fitBounds(markers.getBounds(), { maxZoom: 15, padding: [20, 20] });
 
@@ -75,10 +77,10 @@ onMap("activity-map", (map) => {
   showPoint();
 });
 
-// Cancelling cannot be undone: ask first.
-for (const cancel of document.querySelectorAll(".cancel-form")) {
-  cancel.addEventListener("submit", (event) => {
-    if (!confirm(cancel.dataset.confirm ?? "?")) event.preventDefault();
+// Opening shows on the public map at once, and cancelling cannot be undone: ask first.
+for (const form of document.querySelectorAll(".confirm-form")) {
+  form.addEventListener("submit", (event) => {
+    if (!confirm(form.dataset.confirm ?? "?")) event.preventDefault();
   });
 }
 describe();
