@@ -208,9 +208,8 @@ def _encode(frame: dict) -> str:
 
 @pytest.fixture
 def fast(settings) -> None:
-    """No rate limit in the way (it is tested elsewhere), and quick position batches."""
+    """No rate limit in the way (it is tested elsewhere); positions are written at once (group commit)."""
     settings.WS_MAX_FRAMES_PER_SECOND = 1_000_000
-    settings.POSITION_FLUSH_MS = 5
 
 
 @database_sync_to_async
