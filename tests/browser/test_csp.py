@@ -58,7 +58,6 @@ def test_every_main_page_has_the_policy_and_runs_without_a_violation(world, brow
 def test_the_field_pages_service_worker_registers_under_the_policy(world, browsers):
     page, _response = open_watched(browsers, world.alice, "/falt/", geolocation=HARBOUR)
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
-    page.wait_for_function("navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready", timeout=5000)
     assert page.evaluate("navigator.serviceWorker.ready.then((r) => Boolean(r.active))")
     assert violations(page) == []
 

@@ -44,10 +44,11 @@ def public_snapshot() -> dict:
 def test_after_a_dropped_socket_the_page_says_hello_and_catches_up(world, browsers):
     page = browsers.page(None, "/")
     page.evaluate(START, [off_loop(public_snapshot), "/lage.json"])
-    page.wait_for_function("window.probe.status === 'online'")
+    # Functions, not expression strings: Playwright evals a string in the page, which the CSP refuses.
+    page.wait_for_function("() => window.probe.status === 'online'")
     page.evaluate("window.probe.socket.close()")  # as a server restart or a dead zone would
     off_loop(announce, world, "Öppen hall")  # published while the probe is away
-    page.wait_for_function(f"{TITLES}.includes('Öppen hall')", timeout=5000)
+    page.wait_for_function(f"() => {TITLES}.includes('Öppen hall')", timeout=5000)
     assert page.evaluate("window.probe.status") == "online"
     assert "reload" not in page.evaluate("window.changes")  # replayed, not reloaded
 
@@ -58,7 +59,7 @@ def test_a_resync_reloads_the_snapshot(world, browsers):
     # A seq the server's log has not reached: it answers resync, and the page fetches the snapshot.
     stale = {"type": "FeatureCollection", "seq": 10**12, "features": []}
     page.evaluate(START, [stale, "/lage.json"])
-    page.wait_for_function(f"{TITLES}.includes('Seglarkväll')", timeout=5000)
+    page.wait_for_function(f"() => {TITLES}.includes('Seglarkväll')", timeout=5000)
     assert page.evaluate("window.changes")[0] == "reload"
     assert page.evaluate("window.probe.state.seq") < 10**12
     expect(page.locator("#upcoming")).to_contain_text("Seglarkväll")
