@@ -25,7 +25,7 @@ onMap("activity-map", (map) => {
   const placeIcon = L.divIcon({ className: "mk mk-place", html: "<span></span>", iconSize: [14, 14] });
   const markers = L.featureGroup().addTo(map);
   for (const p of places) {
-    L.marker([p.lat, p.lon], { icon: placeIcon })
+    L.marker([p.lat, p.lon], { icon: placeIcon, title: p.name, alt: p.name })
       .bindTooltip(escapeHtml(p.name))
       .on("click", () => {
         place.value = String(p.id);
