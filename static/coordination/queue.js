@@ -3,9 +3,11 @@
 //
 // Extension point. Anything that needs the duty officer's hand puts an item here and takes it away
 // when it is handled; the duty page (static/coordination/ops.js) feeds it unacknowledged notes and
-// teams needing backup, and draws raised alarms above it (#alerts). For example, citizen reports:
+// teams needing backup, and draws raised alarms above it (#alerts). For example, citizen reports,
+// in a module that imports queueUpsert and queueRemove from this one (not written out here: the
+// static files storage rewrites import statements, comments included, and this file would then
+// name its own hashed name and never settle):
 //
-//   import { queueRemove, queueUpsert } from "./queue.js";
 //   queueUpsert("report", report.id, {
 //     html: `<strong>${escapeHtml(report.title)}</strong> <button data-…>…</button>`, // trusted HTML
 //     at: report.created_at, // ISO time: the oldest item of a priority comes first
