@@ -63,3 +63,15 @@ def test_every_page_passes_axe_for_its_role_by_day_and_by_night(world, browsers,
             problems[name] = found
         context.close()
     assert problems == {}
+
+
+def test_the_check_itself_finds_faint_text_and_a_button_without_a_name(static_page):
+    """So that an empty list above means a clean page, not a check that saw nothing."""
+    static_page.set_content(
+        '<!doctype html><html lang="sv"><head><title>Prov</title></head><body><main>'
+        '<p style="color:#999;background:#aaa">Svag text</p><div role="button" tabindex="0"></div>'
+        "</main></body></html>"
+    )
+    found = " ".join(findings(static_page))
+    assert "color-contrast (serious)" in found
+    assert "aria-command-name (serious)" in found
