@@ -79,6 +79,14 @@ def pytest_configure(config) -> None:
     from channels.layers import channel_layers
     from django.conf import settings
 
+    # Pages render and static files are served from static/ as it is, without a collectstatic first:
+    # the hashed, compressed storage of a deployment is tested on its own (tests/test_static_files.py).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+
     layer = settings.CHANNEL_LAYERS["default"]
     DEPLOYMENT_CHANNEL_PREFIX = layer["CONFIG"]["prefix"]
     test_prefix = f"narvaro-test-{os.getpid()}"

@@ -13,16 +13,15 @@ access_log_without_queries()
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from coordination.auth import websocket_auth  # noqa: E402
 from coordination.jobs import process_jobs_start  # noqa: E402
 from coordination.routing import websocket_urlpatterns  # noqa: E402
 
 # Daphne serves no static files by itself; without a proxy in front (make run, the demo, a small
-# deployment) the app serves them. SERVE_STATIC=0 when a proxy serves STATIC_ROOT instead.
-http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
+# deployment) WhiteNoise's middleware serves them, compressed and with cache lifetimes (see
+# settings.STORAGES). SERVE_STATIC=0 takes it out when a proxy serves STATIC_ROOT instead.
+http_app = django_asgi_app
 
 application = ProtocolTypeRouter(
     {

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (compressed, hashed, cached for a year) before sessions and the rest.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -78,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.theme",
             ],
         },
     },
@@ -153,6 +156,14 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
 MEDIA_URL = "media/"
 SERVE_STATIC = env_bool("SERVE_STATIC", True)
+if not SERVE_STATIC:  # a proxy serves STATIC_ROOT itself
+    MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
+# collectstatic writes hashed names (app.3f2a1c.js) with .gz and .br beside them; WhiteNoise serves
+# those with a year's cache lifetime, and everything else (the unhashed names) briefly.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "config.storage.StaticFilesStorage"},
+}
 
 # Privacy and protocol limits.
 POSITION_RETENTION_DAYS = env_int("POSITION_RETENTION_DAYS", 14)
@@ -240,6 +251,9 @@ LEAFLET_CONFIG = {
         )
     ],
 }
+# Night mode's map tiles (same {z}/{x}/{y} template as MAP_TILES_URL, e.g. a dark style of your tile
+# server). Empty: the day tiles are darkened in the browser with a CSS filter instead.
+MAP_TILES_DARK_URL = env_str("MAP_TILES_DARK_URL", "")
 
 
 def _tile_origin(url: str) -> str:

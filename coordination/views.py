@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from coordination import access, kinds, selectors
 from coordination.models import Event, NoteCategory, Role, Shift, SituationNote, Team
 from coordination.selectors.est import areas_focus_first
+from coordination.shell import field_shell
 from maps.models import Activity, Area, Place
 
 # How far back the chat panels start when a page loads (one evening).
@@ -147,7 +148,8 @@ def field(request: HttpRequest) -> HttpResponse:
 @require_GET
 def field_service_worker(request: HttpRequest) -> HttpResponse:
     """The field page's service worker, served from /falt/ so that its scope covers the page."""
-    response = render(request, "coordination/sw.js", content_type="text/javascript; charset=utf-8")
+    context = {"shell": field_shell()}
+    response = render(request, "coordination/sw.js", context, content_type="text/javascript; charset=utf-8")
     # The browser checks for a new worker on every visit; never let a proxy pin an old one.
     response["Cache-Control"] = "no-cache"
     return response

@@ -157,20 +157,26 @@ function markerOpacity(props) {
   return props.layer === "team" ? opacityForAge(ageMinutes(props.recorded_at)) : 1;
 }
 
+// Markers stack by kind, whatever their latitude: a call for help above a team, a team above an
+// activity or a note (Leaflet otherwise draws the southern marker on top).
+const Z_OFFSET = { alert: 2000, team: 1000 };
+
 /**
  * Leaflet markers for a point layer (see ICONS) with `popup(properties)` as popup; `teamLabels`
- * writes each team's name beside its marker, so the duty officer reads the map without popups.
+ * writes each team's name beside its marker (true: the team's name; a function: its text for the
+ * team's properties), so the duty officer reads the map without popups.
  */
-function markerTables(name, { popup, teamLabels }) {
-  const icon = ICONS[name];
+function markerTables(name, { popup, teamLabels, teamCode }) {
+  const icon = name === "team" && teamCode ? (p) => teamIcon({ ...p, short: teamCode(p) }) : ICONS[name];
+  const teamText = typeof teamLabels === "function" ? teamLabels : (p) => p.team_name;
   const draw = (feature) => {
     const p = feature.properties;
     const layer = L.marker(latLng(feature), { icon: icon(p), keyboard: false, opacity: markerOpacity(p) });
     if (teamLabels && name === "team") {
       const options = { permanent: true, direction: "right", offset: [16, 0], className: "team-label" };
-      layer.bindTooltip(escapeHtml(p.team_name), options);
+      layer.bindTooltip(escapeHtml(teamText(p)), options);
     }
-    if (name === "alert") layer.setZIndexOffset(1000); // a call for help is never under another marker
+    if (Z_OFFSET[name]) layer.setZIndexOffset(Z_OFFSET[name]);
     return layer.bindPopup(popup(p));
   };
   const update = (layer, feature) => {
@@ -178,7 +184,7 @@ function markerTables(name, { popup, teamLabels }) {
     layer.setLatLng(latLng(feature));
     layer.setIcon(icon(p));
     layer.setOpacity(markerOpacity(p));
-    if (teamLabels && name === "team") layer.setTooltipContent(escapeHtml(p.team_name));
+    if (teamLabels && name === "team") layer.setTooltipContent(escapeHtml(teamText(p)));
     layer.setPopupContent(popup(p));
   };
   return { draw, update };
@@ -186,9 +192,10 @@ function markerTables(name, { popup, teamLabels }) {
 
 /**
  * The map layers of a live page: `names` of the feature layers it shows (areas coloured by
- * coverage, the others as markers), `popup(properties)` for a marker, `visible(feature)` to filter.
+ * coverage, the others as markers), `popup(properties)` for a marker, `visible(feature)` to filter,
+ * `teamCode(properties)` for the letters on a team's marker (else its short code or name's first two).
  */
-export function liveLayers(map, { names, popup, teamLabels = false, visible = () => true }) {
+export function liveLayers(map, { names, popup, teamLabels = false, teamCode = null, visible = () => true }) {
   const draw = {};
   const update = {};
   for (const name of names) {
@@ -199,7 +206,7 @@ export function liveLayers(map, { names, popup, teamLabels = false, visible = ()
         layer.setTooltipContent(areaText(f.properties));
       };
     } else {
-      const markers = markerTables(name, { popup, teamLabels });
+      const markers = markerTables(name, { popup, teamLabels, teamCode });
       draw[name] = markers.draw;
       update[name] = markers.update;
     }

@@ -3,39 +3,16 @@
 // Network first (the page carries the live picture, so a fresh copy wins), the cached copy when
 // the network is gone or too slow. The outbox lives in IndexedDB, not here.
 
+// One cache; a new deployment's hashed names replace the old ones in it (dropStale below).
 const CACHE = "narvaro-field-v1";
 const PAGE = "{% url 'field' %}";
 // The page's text in the reader's language (Django's JavaScript catalog).
 const CATALOG = "{% url 'javascript-catalog' %}";
-const SHELL = [
-  PAGE,
-  CATALOG,
-  "{% static 'css/narvaro.css' %}",
-  "{% static 'css/est.css' %}",
-  "{% static 'coordination/field.js' %}",
-  "{% static 'coordination/field/consent.js' %}",
-  "{% static 'coordination/field/sheet.js' %}",
-  "{% static 'coordination/field/state.js' %}",
-  "{% static 'js/chat.js' %}",
-  "{% static 'js/i18n.js' %}",
-  "{% static 'js/live.js' %}",
-  "{% static 'js/outbox.js' %}",
-  "{% static 'js/maplayers.js' %}",
-  "{% static 'js/leaflet-map.js' %}",
-  "{% static 'js/ui.js' %}",
-  "{% static 'js/focus.js' %}",
-  "{% static 'js/where-next.js' %}",
-  "{% static 'leaflet/leaflet.css' %}",
-  "{% static 'leaflet/leaflet.extras.css' %}",
-  "{% static 'leaflet/leaflet.js' %}",
-  "{% static 'leaflet/leaflet-src.js' %}",
-  "{% static 'leaflet/leaflet.extras.js' %}",
-  "{% static 'leaflet/draw/leaflet.draw.i18n.js' %}",
-  "{% static 'leaflet/images/layers.png' %}",
-  "{% static 'img/icon.svg' %}",
-  "{% static 'img/icon-192.png' %}",
-];
-const STATIC_PREFIX = "{% static '' %}";
+// The page's modules (field.js and what it imports) and assets, by their deployed (hashed) names:
+// coordination/shell.py lists them, so a new module is kept without editing this file, and nothing
+// the page never loads is downloaded (django-leaflet's 448 KB leaflet-src.js is DEBUG only).
+const SHELL = [PAGE, CATALOG, {% for path in shell %}"{% static path %}"{% if not forloop.last %}, {% endif %}{% endfor %}];
+const STATIC_PREFIX = "{% get_static_prefix %}";
 // A phone on one bar of signal: after this long the cached copy is better than waiting.
 const NETWORK_TIMEOUT_MS = 4000;
 
@@ -49,13 +26,19 @@ self.addEventListener("install", (event) => {
   self.skipWaiting();
 });
 
+// Files of an earlier deployment (other hashed names) leave the cache when this worker takes over.
+async function dropStale() {
+  const keys = await caches.keys();
+  await Promise.all(keys.filter((k) => k.startsWith("narvaro-field") && k !== CACHE).map((k) => caches.delete(k)));
+  const cache = await caches.open(CACHE);
+  const keep = new Set(SHELL.map((url) => new URL(url, self.location.origin).pathname));
+  for (const request of await cache.keys()) {
+    if (!keep.has(new URL(request.url).pathname)) await cache.delete(request);
+  }
+}
+
 self.addEventListener("activate", (event) => {
-  event.waitUntil(
-    caches
-      .keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("narvaro-field") && k !== CACHE).map((k) => caches.delete(k))))
-      .then(() => self.clients.claim()),
-  );
+  event.waitUntil(dropStale().then(() => self.clients.claim()));
 });
 
 function shellRequest(request) {

@@ -179,8 +179,9 @@ class Browsers:
         self.contexts: list[BrowserContext] = []
         self.console: list[str] = []  # what the pages logged, kept for a failure's report
 
-    def context(self, user=None, *, viewport=PHONE, geolocation=None) -> BrowserContext:
+    def context(self, user=None, *, viewport=PHONE, geolocation=None, color_scheme="light") -> BrowserContext:
         options = {"base_url": self.base, "viewport": viewport, "locale": "sv-SE", "timezone_id": "Europe/Stockholm"}
+        options["color_scheme"] = color_scheme  # the device's setting night mode follows ("light" or "dark")
         if geolocation:
             options.update(geolocation=geolocation, permissions=["geolocation"])
         context = self.browser.new_context(**options)
