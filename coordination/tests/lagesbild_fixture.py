@@ -155,7 +155,7 @@ def picture_fixture(
 
 
 class StandInSelector:
-    """The data helper's selector as its contract describes it, with the fixture's figures."""
+    """A stand-in for coordination.selectors.lagesbild with the fixture's figures: the views' tests need no history."""
 
     def __init__(self, areas: list[tuple[int, str, str]]):
         self.areas = areas

@@ -1,8 +1,8 @@
-"""The page, its exports and the level override through the real selector and service, once they are merged.
+"""The page, its exports and the level override through the real selector and service.
 
-Skipped until coordination.selectors.lagesbild (the lagesbild-data branch) is on this branch; the other
-lägesbild tests stand in for it with a hand-built picture. Figures are the selector's own tests' business:
-these only check that what it returns renders, and that an override made on the page is shown on it.
+The other view tests stand in for the selector with a hand-built picture. Figures are the selector's
+own tests' business: these only check that what it returns renders, and that an override made on
+the page is shown on it.
 """
 
 import pytest
@@ -10,8 +10,6 @@ from django.urls import reverse
 
 from coordination.models import AuditLog
 from coordination.tests.test_lagesbild_exports import pdf_text, unzip
-
-pytest.importorskip("coordination.selectors.lagesbild")
 
 WEEK = reverse("lagesbild_week", kwargs={"year": 2026, "week": 47})
 

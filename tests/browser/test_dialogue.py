@@ -13,7 +13,7 @@ from coordination.models import CitizenReport
 from tests.browser.conftest import DESKTOP, HARBOUR, screenshot
 
 PHONE_390 = {"width": 390, "height": 844}
-SHOTS = Path("/work/helpers/shots/dialogue")
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "shots" / "dialogue"  # git-ignored
 TEXT = "Trasig gatlampa vid gångvägen, mörkt efter sex"
 
 
@@ -30,10 +30,9 @@ def gps_jpeg() -> bytes:
 
 
 def keep(path: Path, name: str) -> None:
-    """Copy a screenshot to the helpers' shots folder when it exists (the coordinator reads them there)."""
-    if SHOTS.parent.exists():
-        SHOTS.mkdir(exist_ok=True)
-        shutil.copy(path, SHOTS / f"{name}.png")
+    """Keep a screenshot under test-artifacts/shots/dialogue/ for a person to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, SHOTS / f"{name}.png")
 
 
 def test_a_report_from_a_phone_reaches_duty_and_once_published_the_public_map(world, browsers):

@@ -12,7 +12,7 @@ from coordination import services
 from coordination.tests.sockets import new_id
 from tests.browser.conftest import HARBOUR, off_loop, screenshot
 
-SHOTS = Path("/work/helpers/shots/est-loop")
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "shots" / "est-loop"  # git-ignored
 DUTY = {"width": 1440, "height": 900}
 PHONE_390 = {"width": 390, "height": 844}
 

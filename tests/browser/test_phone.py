@@ -11,7 +11,7 @@ from coordination.models import PositionReport
 from coordination.tests.sockets import new_id
 from tests.browser.conftest import HARBOUR, off_loop
 
-SHOTS = Path("/work/helpers/shots/screens-phone")
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "shots" / "screens-phone"  # git-ignored
 PHONE_390 = {"width": 390, "height": 844}
 # 60 m north of HARBOUR: far enough for the phone to send a new position.
 MOVED = {"latitude": HARBOUR["latitude"] + 0.0006, "longitude": HARBOUR["longitude"]}

@@ -12,7 +12,7 @@ from coordination.tests.sockets import new_id
 from maps.models import ActivityOccasion
 from tests.browser.conftest import off_loop
 
-SHOTS = Path("/work/helpers/shots/screens-phone")
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "shots" / "screens-phone"  # git-ignored
 PHONE_390 = {"width": 390, "height": 844}
 
 
@@ -57,6 +57,7 @@ def test_the_public_map_has_a_legend_a_positive_summary_no_hotspot_styling_and_i
         assert paths.nth(i).get_attribute("stroke") != "#c62828"
     marker = public.locator("#public-map .mk-activity")
     expect(marker).to_have_attribute("aria-label", "Öppen hall")
+    SHOTS.mkdir(parents=True, exist_ok=True)
     public.screenshot(path=str(SHOTS / "public-map.png"), full_page=True)
 
     public.locator("#open-now .place-link", has_text="Öppen hall").click()
@@ -100,6 +101,7 @@ def test_the_association_cancels_one_evening_refuses_a_past_date_and_the_calenda
     row.locator("[data-action=occasion]").click()
     expect(page.locator(".messages")).to_contain_text("Fredagsgympa är inställd")
     expect(page.locator(".activity-row", has_text="Fredagsgympa").locator(".occasion-list")).to_contain_text("Inställt")
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "association.png"), full_page=True)
 
     feed = page.request.get("/api/activities.ics")
