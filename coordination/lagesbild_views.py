@@ -21,7 +21,7 @@ from django.db.models import F, FloatField, Func
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
@@ -399,13 +399,10 @@ def _month_end(day: date) -> date:
 
 
 def _decisions_url(period: Period) -> str | None:
-    """The EST decisions page of the week, when that page exists in this deployment."""
+    """The EST decisions page of the week; None for a period that is not one week."""
     if not period.iso_week:
         return None
-    try:
-        return reverse("est_decisions", kwargs={"year": period.iso_week[0], "week": period.iso_week[1]})
-    except NoReverseMatch:
-        return None
+    return reverse("est_decisions", kwargs={"year": period.iso_week[0], "week": period.iso_week[1]})
 
 
 def _context(
