@@ -136,7 +136,10 @@ RUN_TABLES = [
     "coordination_alert",
     "coordination_chatmessage",
     "coordination_checkin",
-    "coordination_presenceday",
+    "coordination_citizenreport",  # refers to situation notes
+    "coordination_presencehour",  # the stored totals (coordination_presenceday is a view of them)
+    "coordination_notehour",
+    "coordination_aggregatedday",
     "coordination_shift_planned_areas",
     "coordination_shift",
 ]
