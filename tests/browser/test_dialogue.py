@@ -40,6 +40,9 @@ def test_a_report_from_a_phone_reaches_duty_and_once_published_the_public_map(wo
     expect(public_map.locator("#connection")).to_have_attribute("data-state", "online")
     phone = browsers.page(None, "/", viewport=PHONE_390, geolocation=HARBOUR)
     phone.click("a.tips-link")
+    # Module scripts run before DOMContentLoaded: after it, "use my location" has its handler (a click
+    # before that was lost, and the test failed now and then).
+    phone.wait_for_load_state("domcontentloaded")
     expect(phone.locator(".emergency").first).to_contain_text("112")
     phone.click("#tips-locate")
     expect(phone.locator("#tips-point")).to_contain_text("58.27550")
