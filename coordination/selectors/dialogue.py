@@ -1,13 +1,13 @@
 """Reads of citizen reports: the moderators' queue, what is published, the lägesbild's counts."""
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from coordination.models import CitizenReport
 from coordination.payloads import iso, person_name
+from coordination.selectors.reports import _local_day_bounds
 
 __all__ = [
     "hotspot_candidates",
@@ -101,23 +101,16 @@ def published_counts() -> list[dict]:
     ]
 
 
-def _local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    tz = timezone.get_current_timezone()
-    return (
-        timezone.make_aware(datetime.combine(start, time.min), tz),
-        timezone.make_aware(datetime.combine(end, time.max), tz),
-    )
-
-
 def reports_by_area_category(*, start: date, end: date) -> dict[int | None, dict[str, int]]:
     """Reports received from `start` to `end` (local dates, inclusive): area id → category → count.
 
     Rejected reports are left out (spam and mistakes are no signal); the rest count whether
     published or not, since the lägesbild is read by staff.
     """
-    since, until = _local_bounds(start, end)
+    since = _local_day_bounds(start)[0]
+    until = _local_day_bounds(end)[1]
     rows = (
-        CitizenReport.objects.filter(created_at__gte=since, created_at__lte=until, rejected=False)
+        CitizenReport.objects.filter(created_at__gte=since, created_at__lt=until, rejected=False)
         .values("area_id", "category")
         .annotate(count=Count("id"))
     )
