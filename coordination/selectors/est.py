@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordination.lagesbild import DecisionFollowUp, Period
-from coordination.models import EstDecision, SituationNote
+from coordination.models import AggregatedDay, EstDecision, PresenceHour, SituationNote
 from coordination.payloads import iso
 from coordination.selectors.reports import PRESENCE_SLOT_MINUTES
 from maps.models import Area
@@ -136,12 +136,11 @@ def _week_bounds(iso_year: int, iso_week: int) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=7)
 
 
-def adult_minutes_in(area: Area, windows: list[tuple[datetime, datetime]]) -> int:
-    """Person-minutes inside `area` during `windows`, from raw positions in 5-minute person-slots.
+def _raw_minutes(area: Area, windows: list[tuple[datetime, datetime]]) -> int:
+    """Person-minutes inside `area` during `windows` from raw positions in 5-minute person-slots.
 
     As selectors.reports.presence_minutes_raw counts a day: a person seen at least once inside the
-    polygon within a 5-minute slot counts 5 minutes. Raw positions past POSITION_RETENTION_DAYS are
-    purged; a follow-up of a week older than that counts 0 here.
+    polygon within a 5-minute slot counts 5 minutes.
     """
     if not windows:
         return 0
@@ -163,6 +162,46 @@ def adult_minutes_in(area: Area, windows: list[tuple[datetime, datetime]]) -> in
         return cursor.fetchone()[0] * PRESENCE_SLOT_MINUTES
 
 
+def _hour_slices(start: datetime, end: datetime) -> list[tuple[date, int, datetime, datetime]]:
+    """`start`–`end` cut at local clock hours: (local day, hour, slice start, slice end)."""
+    zone = timezone.get_current_timezone()
+    slices = []
+    at = start.astimezone(zone)
+    end = end.astimezone(zone)
+    while at < end:
+        hour_end = at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        slices.append((at.date(), at.hour, at, min(hour_end, end)))
+        at = hour_end
+    return slices
+
+
+def adult_minutes_in(area: Area, windows: list[tuple[datetime, datetime]]) -> int:
+    """Person-minutes of adults inside `area` during `windows` (5-minute person-slots, every adult kind).
+
+    Summed days are read from the stored hourly totals (PresenceHour), which outlive the raw
+    positions' purge, so an old decision's follow-up keeps its figure and agrees with the picture's
+    presence; an hour only partly inside a window counts its share of that hour's total. Days not
+    summed yet (this week's) are counted from the raw positions.
+    """
+    slices = [piece for start, end in windows for piece in _hour_slices(start, end)]
+    if not slices:
+        return 0
+    summed = set(AggregatedDay.objects.filter(day__in={day for day, *_rest in slices}).values_list("day", flat=True))
+    hourly: dict[tuple[date, int], int] = {}
+    for day, hour, minutes in PresenceHour.objects.filter(area=area, day__in=summed, hour__isnull=False).values_list(
+        "day", "hour", "person_minutes"
+    ):
+        hourly[(day, hour)] = hourly.get((day, hour), 0) + minutes
+    stored = 0.0
+    raw: list[tuple[datetime, datetime]] = []
+    for day, hour, start, end in slices:
+        if day in summed:
+            stored += hourly.get((day, hour), 0) * ((end - start) / timedelta(hours=1))
+        else:
+            raw.append((start, end))
+    return round(stored) + _raw_minutes(area, raw)
+
+
 def _notes_in(area: Area, start: datetime, end: datetime) -> int:
     return SituationNote.objects.filter(area=area, created_at__gte=start, created_at__lt=end).count()
 
@@ -171,7 +210,7 @@ def decision_followups(*, period: Period) -> list[DecisionFollowUp]:
     """The decisions for the week before `period`'s week, one row per decision and focus area.
 
     planned_hours: evenings × hours decided. adult_hours_present: person-hours of adults on shift
-    inside the area during those evenings and hours (raw positions, 5-minute slots).
+    inside the area during those evenings and hours (5-minute slots; stored hourly totals for summed days).
     notes_before: notes in the area in the week before the decision's week (what the meeting saw);
     notes_after: notes in the area in the week after the decision's week, i.e. `period`'s week.
     For a period that is not one ISO week, the decisions whose week ends in the 7 days before each

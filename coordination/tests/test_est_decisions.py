@@ -264,6 +264,27 @@ def test_next_weeks_picture_follows_each_decision_up_with_hours_and_notes(world)
     assert decision_followups(period=period) == []
 
 
+def test_the_follow_up_keeps_its_adult_hours_after_the_raw_positions_are_purged(world):
+    services.est_decision_record(**decision(world))  # Hamnen, Fri + Sat 19–23
+    services.shift_start(user=world.alice, client_id=new_id())
+    fri, sat = friday(), friday() + timedelta(days=1)
+    walk(world, world.alice, local(fri, 19, 30), 120)
+    walk(world, world.bob, local(fri, 19, 30), 120)
+    walk(world, world.alice, local(sat, 22, 30), 60)
+    next_week = date.fromisocalendar(YEAR, WEEK + 1, 1)
+    period = Period(start=next_week, end=next_week + timedelta(days=6), label="v. 50 2026", iso_week=(YEAR, WEEK + 1))
+    with _now(local(next_week, 12)):
+        [fresh] = decision_followups(period=period)  # this week's days are not summed: raw positions
+    # Three weeks on, the daily job has summed the days and the purge has taken the raw positions.
+    with _now(local(sat + timedelta(days=21), 4)):
+        services.positions_purge()
+    from coordination.models import AggregatedDay, PositionReport
+
+    assert not PositionReport.objects.exists() and AggregatedDay.objects.filter(day=fri).exists()
+    [old] = decision_followups(period=period)
+    assert fresh.adult_hours_present == old.adult_hours_present == 4.5  # 2 h + 2 h + 30 min, from hourly totals
+
+
 def test_a_decision_with_two_areas_is_followed_up_per_area(world):
     services.est_decision_record(**decision(world, area_ids=[world.hotspot.pk, world.district.pk]))
     next_week = date.fromisocalendar(YEAR, WEEK + 1, 1)
