@@ -65,7 +65,17 @@ def test_the_caddyfile_serves_the_domain_over_both_app_processes_without_logging
     assert "lb_try_duration 5s" in lines  # a dead app process is skipped for new requests and sockets
     # Sticky sessions would pin a socket to a process that may die; nothing here needs them.
     assert not any(line.startswith(("lb_policy cookie", "lb_policy ip_hash")) for line in lines)
-    assert "replace id REDACTED" in lines  # the OsmAnd tracker's device token is its `id` parameter
+    # The access log's URI filter, applied as Caddy applies it (Go's ReplaceAllString; `${1}` → `\g<1>`).
+    pattern, replacement = re.search(r'^\s*request>uri regexp "(.+)" "(.+)"$', caddyfile, flags=re.M).groups()
+    logged = {
+        uri: re.sub(pattern, re.sub(r"\$\{(\d)\}", r"\\g<\1>", replacement), uri)
+        for uri in ("/track/?id=8f2a9c&lat=58.27&lon=11.44", "/tips/status/Zq3xP0k/", "/jour/")
+    }
+    assert logged == {
+        "/track/?id=8f2a9c&lat=58.27&lon=11.44": "/track/?REDACTED",  # the OsmAnd token and position
+        "/tips/status/Zq3xP0k/": "/tips/status/REDACTED/",  # a citizen's private status link
+        "/jour/": "/jour/",
+    }
 
 
 def production_environment() -> dict[str, str]:
