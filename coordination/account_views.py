@@ -69,6 +69,22 @@ def _finish_sign_in(request: HttpRequest, user, device, *, factor: str, next_url
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset by e-mail, audited: a request (never the address typed: it may be nobody's)."""
+
+    def form_valid(self, form):
+        services.audit_record(user=None, action="password.reset_requested", detail={"ip": address(self.request)})
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's new-password step, audited: whose password a reset link changed, and from where."""
+
+    def form_valid(self, form):
+        services.audit_record(user=form.user, action="password.reset", detail={"ip": address(self.request)})
+        return super().form_valid(form)
+
+
 class SignInView(auth_views.LoginView):
     """The sign-in form (django-axes counts its failures). Duty, partner and admin accounts (and those
     who opted in) continue to the second factor; no session is signed in before it is given."""

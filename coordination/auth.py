@@ -3,7 +3,10 @@
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.security.websocket import AllowedHostsOriginValidator
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest
 
 from coordination.models import DeviceToken
 from coordination.services import device_token_touch
@@ -47,6 +50,37 @@ def user_for_token(key: str):
     return None if token is None else token.user
 
 
+def handshake_request(scope) -> HttpRequest:
+    """A request standing for a WebSocket handshake: its address and forwarding header, for django-axes."""
+    request = HttpRequest()
+    request.path = request.path_info = scope.get("path", "")
+    client = scope.get("client") or (None, None)
+    request.META["REMOTE_ADDR"] = client[0]
+    forwarded = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"x-forwarded-for"), None)
+    if forwarded is not None:
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return request
+
+
+def socket_token(scope) -> DeviceToken | None:
+    """The token of a socket's bearer key, else None; a wrong key counts as a failed device token.
+
+    As on the tracker endpoints and the API (coordination.lockout): an address locked out by failed
+    tokens gets no token however right the key, and each wrong key is counted and audited.
+    """
+    from axes.handlers.proxy import AxesProxyHandler
+
+    from coordination.lockout import device_credentials
+
+    request = handshake_request(scope)
+    if settings.AXES_ENABLED and AxesProxyHandler.is_locked(request, device_credentials(request)):
+        return None
+    token = token_for_key(bearer_key(scope["headers"]))
+    if token is None:
+        user_login_failed.send(sender=__name__, credentials=device_credentials(request), request=request)
+    return token
+
+
 class TokenAuthMiddleware:
     """Sets scope["user"] from a bearer token; a wrong token is an anonymous user (refused later)."""
 
@@ -54,7 +88,7 @@ class TokenAuthMiddleware:
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        token = await database_sync_to_async(token_for_key)(bearer_key(scope["headers"]))
+        token = await database_sync_to_async(socket_token)(scope)
         # token_id: coordination.revocation closes the socket when this token is revoked.
         user, token_id = (token.user, token.pk) if token else (AnonymousUser(), None)
         scope = dict(scope, user=user, auth="token", token_id=token_id)

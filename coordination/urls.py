@@ -46,12 +46,12 @@ urlpatterns = [
     path("konto/tvafaktor/ny/", account_views.otp_enrol, name="otp_enrol"),
     path("konto/tvafaktor/reservkoder/", account_views.otp_recovery, name="otp_recovery"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
-    # Password reset by e-mail (Django's views; the link expires after PASSWORD_RESET_TIMEOUT).
-    path("konto/losenord/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    # Password reset by e-mail (Django's views, audited; the link expires after PASSWORD_RESET_TIMEOUT).
+    path("konto/losenord/", account_views.PasswordResetView.as_view(), name="password_reset"),
     path("konto/losenord/skickat/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "konto/losenord/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        account_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path("konto/losenord/klart/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),

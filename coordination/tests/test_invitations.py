@@ -98,6 +98,13 @@ def test_a_forgotten_password_is_reset_by_e_mail_and_the_link_expires(client, wo
     assert response.status_code == 302
     world.alice.refresh_from_db()
     assert world.alice.check_password("Nytt-lösen-2026")
+    # The system owner sees the request and whose password changed, never the address typed.
+    audited = list(AuditLog.objects.filter(action__startswith="password.").order_by("pk").values("action", "user"))
+    assert audited == [
+        {"action": "password.reset_requested", "user": None},
+        {"action": "password.reset", "user": world.alice.pk},
+    ]
+    assert "alice@lysekil.se" not in str(list(AuditLog.objects.values_list("detail", flat=True)))
 
     # A second request, opened after PASSWORD_RESET_TIMEOUT: refused.
     client.post("/konto/losenord/", {"email": "alice@lysekil.se"})

@@ -134,3 +134,24 @@ def test_the_address_behind_the_tls_proxy_is_the_one_caddy_put_last(rf, settings
     assert client_ip(request) == "10.0.0.2"
     settings.BEHIND_TLS_PROXY = True
     assert client_ip(request) == "203.0.113.9"
+
+
+@pytest.mark.django_db(transaction=True)  # the socket's database work runs on another thread
+async def test_wrong_tokens_on_sockets_are_counted_and_lock_the_address_out_of_sockets_too(world, settings):
+    from channels.db import database_sync_to_async
+
+    from coordination.tests.sockets import refused, token_for
+
+    settings.BEHIND_TLS_PROXY = True  # the address is the one Caddy puts last in X-Forwarded-For
+
+    def bearer(key: str, address: str = "203.0.113.77") -> list:
+        return [(b"authorization", f"Bearer {key}".encode()), (b"x-forwarded-for", address.encode())]
+
+    key = await token_for(world.alice)
+    for i in range(5):
+        assert await refused("/ws/field/", headers=bearer(f"guess-{i}")) == 4401
+    failed = await database_sync_to_async(lambda: AuditLog.objects.filter(action="device.failed").count())()
+    assert failed == 5
+    # Locked out: even Alice's right token is refused from that address, and not from another one.
+    assert await refused("/ws/field/", headers=bearer(key)) == 4401
+    assert await refused("/ws/ops/", headers=bearer(key, "198.51.100.9")) == 4403  # her token works: she is field
