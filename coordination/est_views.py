@@ -78,7 +78,11 @@ class EstDecisionForm(forms.Form):
         error_messages={"required": gettext_lazy("Välj minst en kväll.")},
     )
     start = forms.TimeField(label=gettext_lazy("Från"), widget=TimeInput())
-    end = forms.TimeField(label=gettext_lazy("Till"), widget=TimeInput())
+    end = forms.TimeField(
+        label=gettext_lazy("Till"),
+        widget=TimeInput(),
+        help_text=gettext_lazy("Före starttiden: morgonen efter (21:00–01:00)."),
+    )
     who = forms.ChoiceField(label=gettext_lazy("Vem agerar"), choices=EstDecision.Who.choices)
     team = forms.ModelChoiceField(
         label=gettext_lazy("Team"), required=False, queryset=Team.objects.order_by("name"), empty_label="–"
@@ -101,8 +105,9 @@ class EstDecisionForm(forms.Form):
     def clean(self):
         data = super().clean()
         # Said here as well as by the service, so both times get their error at once.
-        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
-            self.add_error("end", _("Sluttiden måste vara efter starttiden (samma kväll)."))
+        start, end = data.get("start"), data.get("end")
+        if start and end and (problem := services.decision_hours_error(start, end)):
+            self.add_error("end", problem)
         return data
 
     def service_fields(self) -> dict:

@@ -46,7 +46,8 @@ class EstDecision(models.Model):
         ordering = ["iso_year", "iso_week", "start_time", "pk"]
         indexes = [models.Index(fields=["iso_year", "iso_week"], name="est_decision_week")]
         constraints = [
-            models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")), name="est_decision_end_after"),
+            # An end before the start is the next morning's (windows()); only equal times mean nothing.
+            models.CheckConstraint(condition=~Q(end_time=models.F("start_time")), name="est_decision_end_differs"),
             models.CheckConstraint(
                 condition=Q(who="team", team__isnull=False) | ~Q(who="team"), name="est_decision_team_acts"
             ),
@@ -64,10 +65,17 @@ class EstDecision(models.Model):
         return [date.fromisocalendar(self.iso_year, self.iso_week, d + 1) for d in self.weekdays]
 
     def windows(self) -> list[tuple[datetime, datetime]]:
-        """Each decided evening's hours as aware local datetimes, earliest first."""
+        """Each decided evening's hours as aware local datetimes, earliest first.
+
+        An end at or before the start is the next morning's: Friday 21:00–01:00 ends Saturday 01:00.
+        """
         zone = timezone.get_current_timezone()
+        overnight = timedelta(days=1) if self.end_time <= self.start_time else timedelta(0)
         return [
-            (datetime.combine(day, self.start_time, tzinfo=zone), datetime.combine(day, self.end_time, tzinfo=zone))
+            (
+                datetime.combine(day, self.start_time, tzinfo=zone),
+                datetime.combine(day + overnight, self.end_time, tzinfo=zone),
+            )
             for day in self.days()
         ]
 

@@ -7,7 +7,7 @@ never a person; the follow-up counts adult hours and notes.
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,8 +90,11 @@ def _week_of(day: date) -> tuple[int, int]:
 
 
 def live_decisions(*, now: datetime) -> list[EstDecision]:
-    """Decisions not withdrawn with an evening window not yet over: what the live snapshot carries."""
-    year, week = _week_of(timezone.localdate(now))
+    """Decisions not withdrawn with an evening window not yet over: what the live snapshot carries.
+
+    From last week's on: Sunday's window may run past midnight into this week's Monday.
+    """
+    year, week = _week_of(timezone.localdate(now) - timedelta(days=7))
     candidates = _decisions().filter(withdrawn_at__isnull=True, iso_year__gte=year - 1)
     return [
         d
@@ -110,9 +113,15 @@ def focus_features(*, now: datetime) -> list[dict]:
 
 
 def focus_now(*, now: datetime) -> list[EstDecision]:
-    """Decisions whose evening window holds `now`: "Veckans fokus" is shown."""
-    year, week = _week_of(timezone.localdate(now))
-    decisions = _decisions().filter(withdrawn_at__isnull=True, iso_year=year, iso_week=week)
+    """Decisions whose evening window holds `now`: "Veckans fokus" is shown.
+
+    This week's and last week's: Sunday's window may run past midnight into Monday.
+    """
+    weeks = {_week_of(timezone.localdate(now)), _week_of(timezone.localdate(now) - timedelta(days=1))}
+    week_filter = Q()
+    for year, week in weeks:
+        week_filter |= Q(iso_year=year, iso_week=week)
+    decisions = _decisions().filter(week_filter, withdrawn_at__isnull=True)
     return [d for d in decisions if any(start <= now < end for start, end in d.windows())]
 
 

@@ -15,7 +15,7 @@ from coordination.selectors.est import decision_payload
 from coordination.validation import clean_choice, clean_id, clean_ids, clean_text
 from maps.models import Area
 
-__all__ = ["est_decision_record", "est_decision_withdraw"]
+__all__ = ["decision_hours_error", "est_decision_record", "est_decision_withdraw"]
 
 NOTE_MAX = 1000
 
@@ -91,6 +91,25 @@ def _clean_who(who, team_id, organization_id) -> tuple[str, Team | None, Organiz
     return who, None, organization
 
 
+# An evening's window is at most this long; an end at or before the start is the next morning's.
+MAX_WINDOW_HOURS = 12
+
+
+def decision_hours_error(start: time, end: time) -> str | None:
+    """Why `start`–`end` is no evening window (None when it is): equal times, or longer than MAX_WINDOW_HOURS.
+
+    An end at or before the start means the next morning (Friday 21:00–01:00), as a night walk goes.
+    """
+    if end == start:
+        return _("Sluttiden kan inte vara samma som starttiden.")
+    minutes = (end.hour * 60 + end.minute - start.hour * 60 - start.minute) % (24 * 60)
+    if minutes > MAX_WINDOW_HOURS * 60:
+        return _(
+            "Ett beslut gäller högst %(hours)s timmar i sträck (en sluttid före starttiden är morgonen efter)."
+        ) % {"hours": MAX_WINDOW_HOURS}
+    return None
+
+
 def est_decision_record(
     *,
     actor,
@@ -112,8 +131,8 @@ def est_decision_record(
     areas = _clean_areas(area_ids)
     days = _clean_weekdays(weekdays)
     start, end = _clean_time(start, field="start"), _clean_time(end, field="end")
-    if end <= start:
-        raise Invalid(_("Sluttiden måste vara efter starttiden (samma kväll)."), field="end")
+    if problem := decision_hours_error(start, end):
+        raise Invalid(problem, field="end")
     who, team, organization = _clean_who(who, team_id, organization_id)
     note = clean_text(note, field="note", max_length=NOTE_MAX)
 

@@ -112,8 +112,8 @@ def test_the_police_or_an_association_may_act(world):
         ({"iso_year": 2027, "iso_week": 53}, "week"),  # 2027 has 52 ISO weeks (2026 has 53)
         ({"iso_week": 0}, "week"),
         ({"iso_year": 1999}, "year"),
-        ({"end": "18:00"}, "end"),
-        ({"end": "19:00"}, "end"),
+        ({"end": "18:00"}, "end"),  # 23 hours: a typo, not an evening
+        ({"end": "19:00"}, "end"),  # no window at all
         ({"start": "7 pm"}, "start"),
         ({"area_ids": [999_999]}, "areas"),
         ({"area_ids": []}, "areas"),
@@ -128,6 +128,25 @@ def test_bad_input_is_refused_with_the_field_named_and_nothing_written(world, ch
         services.est_decision_record(**decision(world, **changes))
     assert refused.value.field == field and refused.value.message
     assert not EstDecision.objects.exists() and not Event.objects.exists()
+
+
+def test_an_evening_may_run_past_midnight_into_the_next_morning(world):
+    # Friday and Sunday 21:00–01:00: a night walk ends after midnight.
+    services.est_decision_record(**decision(world, weekdays=[4, 6], start="21:00", end="01:00"))
+    saved = EstDecision.objects.get()
+    fri, sun = friday(), friday() + timedelta(days=2)
+    monday_after = sun + timedelta(days=1)
+    assert saved.windows() == [
+        (local(fri, 21), local(fri + timedelta(days=1), 1)),
+        (local(sun, 21), local(monday_after, 1)),
+    ]
+    assert saved.planned_hours() == 8
+    assert selectors.est.planned_text(saved) == "fre, sön 21:00–01:00"
+    # In focus after midnight, also on the Monday that already belongs to the next ISO week.
+    assert focus_area_ids(now=local(fri + timedelta(days=1), 0, 30)) == {world.hotspot.pk}
+    assert focus_area_ids(now=local(monday_after, 0, 30)) == {world.hotspot.pk}
+    assert focus_area_ids(now=local(monday_after, 1)) == set()
+    assert [d.pk for d in selectors.est.live_decisions(now=local(monday_after, 0, 30))] == [saved.pk]
 
 
 @pytest.mark.parametrize(
@@ -340,6 +359,14 @@ def test_duty_records_a_decision_on_the_page_and_sees_it_listed(client, world):
     assert EstDecision.objects.count() == 1
 
 
+def test_the_page_says_that_an_end_before_the_start_is_the_next_morning_and_records_it(client, world):
+    client.force_login(world.dana)
+    form = client.get(page_url()).content.decode()
+    assert "Före starttiden: morgonen efter" in form and 'aria-describedby="id_end_helptext"' in form
+    text = client.post(page_url(), form_data(world, start="22:00", end="02:00"), follow=True).content.decode()
+    assert "Beslutet är registrerat." in text and "fre, lör 22:00–02:00" in text
+
+
 def test_the_partner_sees_no_form_and_may_not_post(client, world):
     client.force_login(world.frida)
     assert "Registrera beslutet" not in client.get(page_url()).content.decode()
@@ -351,7 +378,8 @@ def test_the_partner_sees_no_form_and_may_not_post(client, world):
     ("changes", "message"),
     [
         ({"year": 2027, "week": 53}, "Vecka 53 finns inte år 2027."),
-        ({"end": "18:00"}, "Sluttiden måste vara efter starttiden"),
+        ({"end": "18:00"}, "högst 12 timmar i sträck"),  # 19:00 to 18:00 the next day: 23 hours
+        ({"end": "19:00"}, "Sluttiden kan inte vara samma som starttiden."),
         ({"areas": [999_999]}, "Okänt område"),
         ({"weekdays": []}, "Välj minst en kväll."),
         ({"note": "Ring 070-123 45 67"}, "telefonnummer"),
