@@ -94,5 +94,5 @@ def test_the_decisions_page_reads_on_a_projector(world, browsers):
     page.click("label.chip:has-text('Hamnen')")
     page.click("label.chip:has-text('fredag')")
     page.click("button:has-text('Registrera beslutet')")
-    expect(page.locator("[data-field=end] .form-error")).to_contain_text("Sluttiden måste vara efter starttiden")
+    expect(page.locator("[data-field=end] .form-error")).to_contain_text("högst 12 timmar i sträck")
     shot(page, "decisions-page-error-1440")
