@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import matplotlib
 from django.utils.formats import number_format
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
@@ -77,8 +78,9 @@ def weekday_names() -> list[str]:
 # --- drawing helpers ----------------------------------------------------------------------------
 
 
-def _svg(figure: Figure, prefix: str) -> bytes:
-    """The figure as an inline-ready <svg> element, its ids prefixed so several figures share one page."""
+def _svg(figure: Figure, prefix: str, *, label: str) -> bytes:
+    """The figure as an inline-ready <svg> element named `label` for screen readers (role img needs a
+    name), its ids prefixed so several figures share one page."""
     out = io.BytesIO()
     figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     text = out.getvalue().decode()
@@ -87,7 +89,8 @@ def _svg(figure: Figure, prefix: str) -> bytes:
     text = re.sub(r'id="([^"]+)"', rf'id="{prefix}-\1"', text)
     text = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", text)
     text = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', text)
-    text = text.replace("<svg ", f'<svg role="img" class="chart" data-chart="{prefix}" ', 1)
+    named = f'<svg role="img" aria-label="{escape(label)}" class="chart" data-chart="{prefix}" '
+    text = text.replace("<svg ", named, 1)
     return text.encode()
 
 
@@ -192,7 +195,7 @@ def heatmap_svg(
                     shown = _number(value, 0 if value >= 10 else 1)
                     ax.text(x, y, shown, ha="center", va="center", fontsize=size, color=colour)
         # Every cell carries its number, so no colour bar (one axes less to lay out on every request).
-        return _svg(figure, prefix)
+        return _svg(figure, prefix, label=title)
 
 
 # --- trend --------------------------------------------------------------------------------------
@@ -214,7 +217,7 @@ def trend_svg(trends: Mapping[str, Trend], *, labels: Mapping[str, str], title: 
         if not keys:
             ax.text(0.5, 0.5, _("Inga noteringar i perioden eller de fyra före."), ha="center", va="center")
             ax.set_axis_off()
-            return _svg(figure, prefix)
+            return _svg(figure, prefix, label=title)
         bars = 3 if any_last_year else 2
         step = 0.8 / bars
         positions = range(len(keys))
@@ -237,7 +240,7 @@ def trend_svg(trends: Mapping[str, Trend], *, labels: Mapping[str, str], title: 
         ax.set_xlabel(_("Antal noteringar"))
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(loc="lower right", frameon=False, fontsize=11)
-        return _svg(figure, prefix)
+        return _svg(figure, prefix, label=title)
 
 
 # --- map ----------------------------------------------------------------------------------------
@@ -277,7 +280,7 @@ def area_map_svg(
         ax.set_axis_off()
         if not drawn:
             ax.text(0.5, 0.5, _("Inga områden att visa."), ha="center", va="center", transform=ax.transAxes)
-            return _svg(figure, prefix)
+            return _svg(figure, prefix, label=title)
         for area, shape in drawn:
             patch = PathPatch(
                 _path(shape.rings),
@@ -326,7 +329,7 @@ def area_map_svg(
         # Areas whose names would cover each other carry a number; the legend says which is which.
         handles += [Patch(facecolor="none", edgecolor="none", label=line) for line in numbered]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title=_("Nivå"))
-        return _svg(figure, prefix)
+        return _svg(figure, prefix, label=title)
 
 
 # A label's size in pixels at 96 dpi: about a bold 12 pt character's width, and a line's height with its box.

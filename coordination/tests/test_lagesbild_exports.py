@@ -6,6 +6,7 @@ import re
 import zipfile
 from xml.etree import ElementTree
 
+import pdfplumber
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.urls import reverse
@@ -376,3 +377,17 @@ def test_map_names_with_no_room_left_become_numbers_with_a_key(world):
     assert "Centrum" in texts
     assert ("Skolgård 1" in texts and "1  Skolgård 2" in texts) or ("Skolgård 2" in texts and "1  Skolgård 1" in texts)
     assert "1" in texts
+
+
+def test_page_one_of_the_pdf_is_filled_before_the_next_section_starts(client, world, lagesbild_selector):
+    content = signed_in(client, world.dana).get(WEEK + "?format=pdf").content
+    with pdfplumber.open(io.BytesIO(content)) as pdf:
+        first = pdf.pages[0]
+        footer_top = first.height - 18 / 25.4 * 72  # the page's bottom margin holds only the footer
+        drawn = first.chars + first.images + first.rects + first.curves + first.lines
+        lowest = max(thing["bottom"] for thing in drawn if thing["bottom"] < footer_top)
+        text = first.extract_text()
+    # The patterns section starts on page 1 under the areas (its heading and first heatmap), instead of
+    # moving whole to page 2 and leaving the lower third of page 1 empty.
+    assert "Mönster: kommer de vuxna när det händer?" in text
+    assert lowest > 0.8 * footer_top, (lowest, footer_top)

@@ -3,8 +3,9 @@
 //
 // Extension point. Anything that needs the duty officer's hand puts an item here and takes it away
 // when it is handled; the duty page (static/coordination/ops.js) feeds it unacknowledged notes and
-// teams needing backup, and draws raised alarms above it (#alerts). For example, citizen reports,
-// in a module that imports queueUpsert and queueRemove from this one (not written out here: the
+// teams needing backup, and draws raised alarms above it (#alerts); static/js/reports.js feeds it
+// the citizen reports nobody has taken. A feeder is a module that imports queueUpsert and
+// queueRemove (or queueKeep) from this one (the import is not written out here: the
 // static files storage rewrites import statements, comments included, and this file would then
 // name its own hashed name and never settle):
 //

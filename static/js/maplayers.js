@@ -105,9 +105,12 @@ export function noteIcon(props) {
 export function teamIcon(props) {
   const colour = STATUS_COLOURS[props.status] ?? STATUS_COLOURS.on_round;
   const label = escapeHtml(props.short || (props.team_name || "?").slice(0, 2));
+  // An old position fades the disc, not the marker: the marker keeps a solid ground (narvaro.css),
+  // so an activity or a note under a team never shows through it.
+  const fade = opacityForAge(ageMinutes(props.recorded_at));
   return L.divIcon({
     className: "mk mk-team",
-    html: `<span style="background:${colour}">${label}</span>`,
+    html: `<span style="background:${colour};opacity:${fade.toFixed(2)}">${label}</span>`,
     iconSize: [34, 34],
     iconAnchor: [17, 17],
   });
@@ -153,10 +156,6 @@ export function areaText(props) {
 
 const ICONS = { activity: activityIcon, note: noteIcon, team: teamIcon, alert: alertIcon };
 
-function markerOpacity(props) {
-  return props.layer === "team" ? opacityForAge(ageMinutes(props.recorded_at)) : 1;
-}
-
 // Markers stack by kind, whatever their latitude: a call for help above a team, a team above an
 // activity or a note (Leaflet otherwise draws the southern marker on top).
 const Z_OFFSET = { alert: 2000, team: 1000 };
@@ -171,7 +170,7 @@ function markerTables(name, { popup, teamLabels, teamCode }) {
   const teamText = typeof teamLabels === "function" ? teamLabels : (p) => p.team_name;
   const draw = (feature) => {
     const p = feature.properties;
-    const layer = L.marker(latLng(feature), { icon: icon(p), keyboard: false, opacity: markerOpacity(p) });
+    const layer = L.marker(latLng(feature), { icon: icon(p), keyboard: false });
     if (teamLabels && name === "team") {
       const options = { permanent: true, direction: "right", offset: [16, 0], className: "team-label" };
       layer.bindTooltip(escapeHtml(teamText(p)), options);
@@ -183,7 +182,6 @@ function markerTables(name, { popup, teamLabels, teamCode }) {
     const p = feature.properties;
     layer.setLatLng(latLng(feature));
     layer.setIcon(icon(p));
-    layer.setOpacity(markerOpacity(p));
     if (teamLabels && name === "team") layer.setTooltipContent(escapeHtml(teamText(p)));
     layer.setPopupContent(popup(p));
   };

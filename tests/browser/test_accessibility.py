@@ -8,6 +8,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+from coordination import services
 from maps.models import Activity
 from tests.browser.conftest import DESKTOP, HARBOUR, PHONE, off_loop
 from tests.browser.test_screens import evening
@@ -28,7 +29,19 @@ PAGES = [
     ("association", "erik", "/forening/", DESKTOP),
     ("activity edit", "erik", "/forening/{activity}/", PHONE),
     ("refused (no role)", "gustav", "/jour/", PHONE),
+    ("citizen report form", None, "/tips/", PHONE),
+    ("citizen reports queue, one taken", "dana", "/jour/tips/", DESKTOP),
+    ("weekly picture, partner reading", "frida", "/lagesbild/", DESKTOP),
 ]
+
+
+def reports_waiting_and_taken(world) -> None:
+    """Two citizen reports: one waits on the duty map, Dana took the other (the queue names her)."""
+    services.report_submit(
+        category="lighting", text="Mörkt vid stigen", lat=HARBOUR["latitude"], lon=HARBOUR["longitude"]
+    )
+    taken, _ = services.report_submit(category="other", text="Bänken är sönder", **{"lat": 58.276, "lon": 11.446})
+    services.report_take(user=world.dana, report_id=taken.pk)
 
 
 def findings(page) -> list[str]:
@@ -43,10 +56,11 @@ def findings(page) -> list[str]:
     return lines
 
 
-@pytest.mark.timeout(600)  # eleven pages, each opened and checked: about two minutes on a busy machine
+@pytest.mark.timeout(600)  # fourteen pages, each opened and checked: about two minutes on a busy machine
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_page_passes_axe_for_its_role_by_day_and_by_night(world, browsers, scheme):
     off_loop(evening, world)  # a lived-in evening: teams, notes, an alarm, activities, chat
+    off_loop(reports_waiting_and_taken, world)
     User.objects.filter(pk=world.dana.pk).update(is_staff=True)  # two screens: the home page shows them
     activity = off_loop(lambda: Activity.objects.order_by("pk").first().pk)
     problems: dict[str, list[str]] = {}

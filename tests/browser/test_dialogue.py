@@ -70,7 +70,7 @@ def test_a_report_from_a_phone_reaches_duty_and_once_published_the_public_map(wo
         assert not photo.getexif() and not photo.getexif().get_ifd(0x8825) and "exif" not in photo.info
 
     duty = browsers.page(world.dana, "/jour/", viewport=DESKTOP)
-    expect(duty.locator("#reports-new")).to_contain_text("Trasig gatlampa")
+    expect(duty.locator("#queue .queue-report")).to_contain_text("Trasig gatlampa")
     expect(duty.locator("#ops-map .mk-report")).to_have_count(1)
     keep(screenshot(duty, "dialogue-duty-page"), "duty-page")
 
@@ -79,7 +79,7 @@ def test_a_report_from_a_phone_reaches_duty_and_once_published_the_public_map(wo
     expect(item).to_contain_text(TEXT)
     item.locator("[data-action=take]").click()
     expect(item.locator(".taken")).to_contain_text("Dana")
-    expect(duty.locator("#reports-new")).not_to_contain_text("Trasig gatlampa")  # taken: off the duty list
+    expect(duty.locator("#queue .queue-report")).to_have_count(0)  # taken: out of the duty queue
     item.locator("[data-action=publish-area]").click()
     expect(item.locator(".flags")).to_contain_text("publicerad")
     queue.once("dialog", lambda dialog: dialog.accept("Lampan byts på tisdag."))

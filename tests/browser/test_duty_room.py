@@ -6,7 +6,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from coordination import services
-from coordination.models import Role, Team
+from coordination.models import LatestPosition, Role, Team
 from coordination.tests.sockets import new_id
 from tests.browser.conftest import off_loop
 
@@ -72,6 +72,33 @@ def test_a_team_needing_backup_and_an_open_note_wait_in_the_queue_until_handled(
     expect(ops).to_have_title("Jourkarta – Närvaro")
 
 
+def test_a_citizen_report_waits_in_the_queue_and_the_title_until_someone_takes_or_rejects_it(world, browsers):
+    ops = browsers.page(world.dana, "/jour/", viewport=LAPTOP)
+    expect(ops.locator("#connection")).to_have_attribute("data-state", "online")
+    expect(ops).to_have_title("Jourkarta – Närvaro")
+
+    lamp, _ = off_loop(services.report_submit, category="lighting", text="Mörkt vid stigen", lat=58.2755, lon=11.445)
+    bench, _ = off_loop(services.report_submit, category="other", text="Bänken är sönder", lat=58.2756, lon=11.446)
+    reports = ops.locator("#queue .queue-report")
+    expect(reports).to_have_count(2, timeout=3000)
+    expect(reports.first).to_contain_text("Mörkt vid stigen")  # the oldest first
+    expect(ops).to_have_title("(2) Jourkarta – Närvaro")
+    expect(ops.locator("#queue-count")).to_have_text("(2)")
+    expect(ops.locator("#queue-empty")).to_be_hidden()
+    expect(ops.locator("#reports-count")).to_have_text("2")
+
+    off_loop(services.report_take, user=world.dana, report_id=lamp.pk)
+    expect(reports).to_have_count(1, timeout=3000)
+    expect(reports).to_contain_text("Bänken är sönder")
+    expect(ops).to_have_title("(1) Jourkarta – Närvaro")
+
+    off_loop(services.report_reject, user=world.dana, report_id=bench.pk, reason="Inte kommunens bänk")
+    expect(reports).to_have_count(0, timeout=3000)
+    expect(ops).to_have_title("Jourkarta – Närvaro")
+    expect(ops.locator("#queue-count")).to_have_text("")
+    expect(ops.locator("#queue-empty")).to_be_visible()
+
+
 def test_the_filters_narrow_the_events_but_never_the_teams(world, browsers):
     off_loop(out_at, world.alice, 58.2755, 11.445, areas=[world.hotspot.pk])
     off_loop(out_at, world.charlie, 58.281, 11.436, areas=[world.district.pk])
@@ -122,6 +149,36 @@ def test_team_markers_lie_above_activities_the_map_frames_the_evening_and_look_a
         m = marker.bounding_box()
         assert box["x"] <= m["x"] and m["x"] + m["width"] <= box["x"] + box["width"], (m, box)
         assert box["y"] <= m["y"] and m["y"] + m["height"] <= box["y"] + box["height"], (m, box)
+
+
+def test_a_team_seen_long_ago_still_covers_the_activity_under_it_and_only_its_disc_fades(world, browsers):
+    off_loop(out_at, world.alice, 58.2755, 11.445)
+    LatestPosition.objects.filter(user=world.alice).update(recorded_at=timezone.now() - timedelta(minutes=20))
+    off_loop(
+        services.activity_create,
+        user=world.erik,
+        organization_id=world.club.pk,
+        title="Öppen hall",
+        lat=58.2755,
+        lon=11.445,
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(hours=2),
+    )
+    ops = browsers.page(world.dana, "/jour/", viewport=LAPTOP)
+    team = ops.locator("#ops-map .mk-team")
+    expect(team).to_have_count(1)
+    expect(ops.locator("#ops-map .mk-activity")).to_have_count(1)
+    assert float(team.locator("span").evaluate("e => getComputedStyle(e).opacity")) < 0.5  # old: faded
+
+    box = team.bounding_box()
+    inside = {"x": box["x"] + 8, "y": box["y"] + 8, "width": box["width"] - 16, "height": box["height"] - 16}
+    centre = [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
+    assert ops.evaluate("([x, y]) => !!document.elementFromPoint(x, y).closest('.mk-team')", centre)
+    # What the eye sees of the team is the same with or without the activity under it: nothing shows through.
+    over_activity = ops.screenshot(clip=inside, animations="disabled")
+    ops.locator("#ops-map .mk-activity").evaluate("e => { e.style.visibility = 'hidden'; }")
+    alone = ops.screenshot(clip=inside, animations="disabled")
+    assert over_activity == alone
 
 
 def test_the_sound_is_asked_for_once_and_the_answer_is_remembered(world, browsers):

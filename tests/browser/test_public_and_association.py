@@ -46,6 +46,7 @@ def test_the_public_map_has_a_legend_a_positive_summary_no_hotspot_styling_and_i
     expect(legend).to_be_visible()
     expect(legend).to_contain_text("Vuxna ute i området")
     expect(legend).to_contain_text("Aktivitet öppen nu")
+    expect(legend).to_contain_text("Rapport från allmänheten")  # the purple markers of published reports
     # Alice is in Centrum and its hotspot Hamnen, charlie in Centrum: two adults, one district.
     expect(public.locator("#coverage-summary")).to_have_text("2 vuxna ute i 2 områden i kväll")
     expect(public.locator("#areas")).not_to_contain_text("Ingen vuxen ute")
