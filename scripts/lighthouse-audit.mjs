@@ -1,3 +1,4 @@
+/* global process, URL */
 // One Lighthouse audit at mobile (its defaults), for scripts/lighthouse:
 //   node scripts/lighthouse-audit.mjs LIGHTHOUSE_DIR URL REPORT.json [COOKIE_NAME=VALUE]
 // The cookie goes into the browser's cookie jar before the audit, as signing in would put it there
