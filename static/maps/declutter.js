@@ -1,12 +1,12 @@
-// The public map's activity markers that would cover each other at the map's zoom (closer than the
-// 30 px a marker is drawn) become one target: the first keeps its place, is named after all of them,
-// shows how many it stands for and lists them all in its popup; the others leave the map until a zoom
-// sets them apart. A marker under another could not be tapped (Lighthouse and axe: target size), and
-// two activities at one place never come apart at any zoom.
+// Markers on the public map that would cover each other at the map's zoom (closer than `px` on both
+// axes) become one target: the first keeps its place, is named after all of them, shows how many it
+// stands for and lists them all in its popup; the others leave the map until a zoom sets them apart.
+// A marker under another could not be tapped (Lighthouse and axe: target size), and two activities
+// (or an activity and a published citizen report) at one place never come apart at any zoom.
 
 export const MARKER_PX = 30; // activityIcon's size (static/js/maplayers.js)
 
-/** Points ({id, x, y} in screen pixels), in order, grouped greedily: closer than `px` on both axes to a group's first. */
+/** Points ({x, y} in screen pixels), in order, grouped greedily: closer than `px` on both axes to a group's first. */
 export function nearGroups(points, px = MARKER_PX) {
   const groups = [];
   for (const point of points) {
@@ -17,48 +17,88 @@ export function nearGroups(points, px = MARKER_PX) {
   return groups;
 }
 
-/**
- * Make the `name` markers of `layers` (a FeatureLayers) one tappable target each; call after every sync
- * and zoom. `popup(features)` is the popup of a marker standing for several features.
- */
-export function declutter(layers, { popup, name = "activity" }) {
-  const group = layers.groups[name];
-  if (!group) return;
-  const entries = [...layers.shown.values()].filter((e) => e.feature.properties.layer === name);
-  const points = entries.map((entry) => ({ entry, ...layers.map.latLngToLayerPoint(entry.layer.getLatLng()) }));
-  for (const members of nearGroups(points)) {
-    const [lead, ...rest] = members.map((m) => m.entry);
-    lead.layer.leader = null;
-    if (!group.hasLayer(lead.layer)) group.addLayer(lead.layer);
-    for (const entry of rest) {
-      entry.layer.leader = lead.layer;
-      group.removeLayer(entry.layer);
+const hidden = new Map(); // marker -> the layer group it was taken from
+
+/** A marker's own popup content: what its page last set, not the group's. */
+function ownContent(marker) {
+  const content = marker.getPopup()?.getContent();
+  if (content !== marker.groupContent) marker.ownContent = content;
+  return marker.ownContent ?? "";
+}
+
+function ownLabel(marker) {
+  if (marker.options.title) return marker.options.title;
+  const text = document.createElement("div");
+  text.innerHTML = ownContent(marker);
+  return text.textContent.trim();
+}
+
+/** Regroup every marker in the map's layer groups; call after the page changed its markers. */
+export function declutter(map, { px = MARKER_PX } = {}) {
+  if (!map._loaded) return;
+  for (const [marker, group] of hidden) group.addLayer(marker);
+  hidden.clear();
+  const points = [];
+  map.eachLayer((group) => {
+    if (!(group instanceof L.LayerGroup) || group instanceof L.FeatureGroup) return;
+    for (const marker of group.getLayers()) {
+      if (marker instanceof L.Marker && marker.getElement())
+        points.push({ marker, group, ...map.latLngToLayerPoint(marker.getLatLng()) });
     }
-    const features = [lead, ...rest].map((e) => e.feature);
-    const element = lead.layer.getElement();
-    element?.setAttribute("aria-label", features.map((f) => f.properties.title).join(" · "));
+  });
+  for (const [lead, ...rest] of nearGroups(points, px)) {
+    const members = [lead, ...rest].map((p) => p.marker);
+    const contents = members.map(ownContent);
+    const element = lead.marker.getElement();
+    lead.marker.leader = null;
+    for (const { marker, group } of rest) {
+      marker.leader = lead.marker;
+      hidden.set(marker, group);
+      group.removeLayer(marker);
+    }
+    element.setAttribute("aria-label", members.map(ownLabel).join(" · "));
     if (rest.length) {
-      element?.setAttribute("data-count", String(features.length));
-      lead.layer.setPopupContent(popup(features));
+      element.setAttribute("data-count", String(members.length));
+      lead.marker.groupContent = contents.join("<hr>");
     } else {
-      element?.removeAttribute("data-count");
+      element.removeAttribute("data-count");
+      lead.marker.groupContent = undefined;
     }
+    if (lead.marker.getPopup()) lead.marker.setPopupContent(lead.marker.groupContent ?? contents[0]);
   }
 }
 
-/** Open the feature `id` on the map, also when its marker stands behind another's until the zoom sets them apart. */
-export function focusMarker(layers, id, name = "activity") {
+/** Keep `map`'s markers one tappable target each: after every zoom and every marker a page adds. */
+export function keepTargetsApart(map, options = {}) {
+  let queued = false;
+  const soon = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      declutter(map, options);
+    });
+  };
+  map.on("zoomend", () => declutter(map, options));
+  map.on("layeradd", (event) => {
+    if (event.layer instanceof L.Marker && !hidden.has(event.layer)) soon();
+  });
+  declutter(map, options);
+}
+
+/** Open the feature `id` of `layers` (a FeatureLayers) on the map, also when its marker stands behind another's. */
+export function focusMarker(layers, id) {
   const layer = layers.layerFor(id);
-  if (!layer || !layer.getLatLng || layers.groups[name]?.hasLayer(layer)) {
+  const map = layers.map;
+  if (!layer || !layer.getLatLng || map.hasLayer(layer)) {
     layers.focus(id);
     return;
   }
-  const map = layers.map;
   const zoom = Math.max(map.getZoom(), 16);
-  const open = () => (layers.groups[name].hasLayer(layer) ? layer : layer.leader)?.openPopup();
+  const open = () => (map.hasLayer(layer) ? layer : layer.leader)?.openPopup();
   if (zoom === map.getZoom() && map.getCenter().equals(layer.getLatLng())) open();
   else {
-    map.once("moveend", open); // after the zoomend that declutters again
+    map.once("moveend", open); // after the zoomend that regroups
     map.setView(layer.getLatLng(), zoom);
   }
 }

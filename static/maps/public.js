@@ -8,7 +8,7 @@ import { Live } from "../js/live.js";
 import { FeatureLayers, activityIcon, areaText, latLng, onMap } from "../js/maplayers.js";
 import { adultsText, dayTimeText, escapeHtml, timeText } from "../js/maplayers.js";
 import { $, renderConnection, serverData, setHtml } from "../js/ui.js";
-import { declutter, focusMarker } from "./declutter.js";
+import { declutter, focusMarker, keepTargetsApart } from "./declutter.js";
 
 const config = serverData("public-config");
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -141,12 +141,7 @@ function render() {
   );
   renderConnection(live.status);
   if (layers) layers.sync(live.state);
-  if (layers) declutter(layers, { popup: groupPopup });
-}
-
-/** The popup of a marker standing for several activities (static/maps/declutter.js). */
-function groupPopup(features) {
-  return features.map((f) => popupText(f.properties)).join("<hr>");
+  if (layers) declutter(layers.map); // the markers' own popups and names were just redrawn
 }
 
 function popupText(p) {
@@ -208,8 +203,7 @@ onMap("public-map", (map) => {
   layers = publicLayers(map);
   layers.sync(live.state);
   layers.fitAreas();
-  declutter(layers, { popup: groupPopup });
-  map.on("zoomend", () => declutter(layers, { popup: groupPopup }));
+  keepTargetsApart(map);
 });
 
 document.addEventListener("click", (event) => {
