@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test faults setup services stop lint format browser bench bench-full bench-lagesbild messages clean
+.PHONY: run test faults setup services stop lint format browser bench bench-full bench-lagesbild lighthouse messages clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -72,6 +72,12 @@ bench-full: setup $(VENV)/.bench-installed
 # notes, in a database of its own (bench_lagesbild): aggregation and picture() times. Not a timed test.
 bench-lagesbild: setup
 	$(PY) bench/lagesbild.py
+
+# Lighthouse (mobile) on / and /falt/ as `make run` serves them, against the development database and a
+# stub tile server (scripts/lighthouse says why); installs the pinned lighthouse into ~/.cache on first
+# use. Prints the scores beside the load average. Not a test: the figures depend on the machine.
+lighthouse: setup browser
+	$(PY) scripts/lighthouse
 
 clean: stop
 	rm -rf .services staticfiles

@@ -50,6 +50,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files (compressed, hashed, cached for a year) before sessions and the rest.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and JSON gzip-compressed when Daphne faces the browser itself (make run, a small deployment);
+    # behind the TLS proxy Caddy compresses (Caddyfile `encode`). Static files leave before this, as
+    # WhiteNoise's pre-compressed copies. Django pads the output against BREACH; CSRF tokens are masked.
+    "django.middleware.gzip.GZipMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -158,12 +162,23 @@ MEDIA_URL = "media/"
 SERVE_STATIC = env_bool("SERVE_STATIC", True)
 if not SERVE_STATIC:  # a proxy serves STATIC_ROOT itself
     MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
+if env_bool("BEHIND_TLS_PROXY", False):  # the proxy compresses (see MIDDLEWARE)
+    MIDDLEWARE.remove("django.middleware.gzip.GZipMiddleware")
 # collectstatic writes hashed names (app.3f2a1c.js) with .gz and .br beside them; WhiteNoise serves
 # those with a year's cache lifetime, and everything else (the unhashed names) briefly.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "config.storage.StaticFilesStorage"},
 }
+# Static files as deployed: pages link the hashed names and WhiteNoise serves only what collectstatic
+# wrote, compressed, the hashed names cached for a year. On whenever DEBUG is off; `make run`
+# (scripts/serve) turns it on too, so the demo is as light as a deployment although its development
+# .env sets DEBUG=1. Off (DEBUG and runserver while editing): static/ as it is, found on each request.
+STATIC_DEPLOYED = env_bool("STATIC_DEPLOYED", not DEBUG)
+if STATIC_DEPLOYED:
+    WHITENOISE_USE_FINDERS = False
+    WHITENOISE_AUTOREFRESH = False
+    WHITENOISE_MAX_AGE = 60  # the unhashed names (a stale link, sw.js's own imports): a minute
 
 # Privacy and protocol limits.
 POSITION_RETENTION_DAYS = env_int("POSITION_RETENTION_DAYS", 14)

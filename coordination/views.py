@@ -142,6 +142,9 @@ def field(request: HttpRequest) -> HttpResponse:
     context = {**page_context(request, viewer, current="field"), "config": config}
     context["my_teams"] = Team.objects.filter(pk__in=viewer.team_ids)
     context["places"] = Place.objects.order_by("name")  # where a team checks in
+    # The shift card the page will show once its picture arrives, drawn at once: swapping "Starta pass"
+    # for the running shift after the first paint moved the whole tab (a layout shift on every visit).
+    context["shift_on"] = Shift.objects.filter(team_id__in=viewer.team_ids, ended_at__isnull=True).exists()
     return render(request, "coordination/field.html", context)
 
 

@@ -5,7 +5,10 @@ deployment's storage (config/storage.py) into a folder of their own and serve fr
 """
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import leaflet
@@ -92,3 +95,56 @@ def test_the_manifest_offers_a_maskable_icon_with_its_drawing_inside_the_safe_zo
             # (a pixel or two of rounding differs from the background by a shade; the drawing by far more)
             if max(abs(a - b) for a, b in zip(image.getpixel((x, y)), navy, strict=True)) > 16:
                 assert (x - 255.5) ** 2 + (y - 255.5) ** 2 <= (0.4 * 512) ** 2, (x, y)
+
+
+def settings_of(**env) -> dict:
+    """Static and compression settings as a fresh interpreter reads them from exactly `env`."""
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({"
+        "'deployed': s.STATIC_DEPLOYED, 'finders': getattr(s, 'WHITENOISE_USE_FINDERS', s.DEBUG),"
+        "'autorefresh': getattr(s, 'WHITENOISE_AUTOREFRESH', s.DEBUG),"
+        "'gzip': 'django.middleware.gzip.GZipMiddleware' in s.MIDDLEWARE}))"
+    )
+    base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings"}
+    base |= {"DATABASE_URL": "postgis://u@127.0.0.1:5432/db", "REDIS_URL": "redis://127.0.0.1:6379/0"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_make_run_serves_static_files_as_deployed_although_its_development_env_turns_debug_on():
+    # scripts/serve (make run) exports STATIC_DEPLOYED=1 unless told otherwise.
+    assert re.search(r"^export STATIC_DEPLOYED=\$\{STATIC_DEPLOYED:-1\}$", (ROOT / "scripts/serve").read_text(), re.M)
+    development = {"DEBUG": "1", "SECRET_KEY": "dev-only-not-secret"}
+    assert settings_of(**development, STATIC_DEPLOYED="1") == {
+        "deployed": True,
+        "finders": False,
+        "autorefresh": False,
+        "gzip": True,
+    }
+    # runserver while editing JavaScript: static/ as it is, found again on every request.
+    assert settings_of(**development)["finders"] is True
+    assert settings_of(DEBUG="0", SECRET_KEY="x" * 50)["deployed"] is True
+    # Behind the TLS proxy Caddy compresses pages; the app does not do it twice.
+    assert settings_of(DEBUG="0", SECRET_KEY="x" * 50, BEHIND_TLS_PROXY="1")["gzip"] is False
+
+
+def test_under_debug_a_deployed_page_links_hashed_names_that_are_served_compressed_for_a_year(collected, db):
+    manifest = json.loads((collected / "staticfiles.json").read_text())["paths"]
+    with deployed(collected), override_settings(DEBUG=True, STATIC_DEPLOYED=True):
+        page = Client().get("/").content.decode()
+        assert f'href="/static/{manifest["css/narvaro.css"]}"' in page
+        assert "/static/css/narvaro.css" not in page and "/static/leaflet/leaflet.js" not in page
+        module = re.search(r'src="(/static/maps/public\.[0-9a-f]{12}\.js)"', page).group(1)
+        response = Client().get(module, HTTP_ACCEPT_ENCODING="gzip, br")
+        assert response.status_code == 200 and response["Content-Encoding"] == "br"
+        assert "immutable" in response["Cache-Control"]
+
+
+def test_pages_go_to_the_browser_gzip_compressed(client, db):
+    response = client.get("/", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]

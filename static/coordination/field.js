@@ -23,6 +23,7 @@ const PAUSE_KEY = "narvaro-field-paused";
 const ACK_KEY = `narvaro-field-acked-${config.user}`;
 // The honest lines are redrawn this often, so "not sent since" appears without another event.
 const STATE_EVERY_MS = 5000;
+const CONNECTING_QUIET_MS = STATE_EVERY_MS; // the next renderStatus tick shows a line still connecting
 
 const chat = new ChatLog($("#chat-list"), { history: config.chat, names });
 let unread = 0;
@@ -171,7 +172,10 @@ function render() {
 
 function renderStatus() {
   renderConnection(live.status, (live.outbox?.list() ?? []).filter((i) => i.frame.type !== "position").length);
-  const line = pageLine({ status: live.status, dataAt });
+  let line = pageLine({ status: live.status, dataAt });
+  // Connecting in the page's first seconds is no news (the badge says "Ansluter …"): a line that comes
+  // and goes on every load pushed the tab down and back up. Offline and signed out show at once.
+  if (line?.state === "connecting" && performance.now() < CONNECTING_QUIET_MS) line = null;
   $("#phone-line").hidden = line === null;
   if (line) {
     $("#phone-line").dataset.state = line.state;

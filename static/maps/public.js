@@ -8,6 +8,7 @@ import { Live } from "../js/live.js";
 import { FeatureLayers, activityIcon, areaText, latLng, onMap } from "../js/maplayers.js";
 import { adultsText, dayTimeText, escapeHtml, timeText } from "../js/maplayers.js";
 import { $, renderConnection, serverData, setHtml } from "../js/ui.js";
+import { declutter, focusMarker, keepTargetsApart } from "./declutter.js";
 
 const config = serverData("public-config");
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -140,6 +141,7 @@ function render() {
   );
   renderConnection(live.status);
   if (layers) layers.sync(live.state);
+  if (layers) declutter(layers.map); // the markers' own popups and names were just redrawn
 }
 
 function popupText(p) {
@@ -201,12 +203,13 @@ onMap("public-map", (map) => {
   layers = publicLayers(map);
   layers.sync(live.state);
   layers.fitAreas();
+  keepTargetsApart(map);
 });
 
 document.addEventListener("click", (event) => {
   const item = event.target.closest("[data-focus]");
   if (!item || !layers) return;
-  layers.focus(item.dataset.focus);
+  focusMarker(layers, item.dataset.focus);
   // On a phone the map is above the list: bring it into view.
   const map = document.getElementById("public-map");
   if (map.getBoundingClientRect().bottom < 0) map.scrollIntoView({ behavior: "smooth", block: "start" });
