@@ -68,6 +68,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
     revocable = True
     # The last field tick this socket got (coordination.fieldscope): the base of the next delta.
     field_last: fieldscope.Sent | None = None
+    # The viewer was read by connect and no hello has come yet (on_hello then need not read it again).
+    viewer_fresh = False
 
     def may_connect(self, viewer: access.Viewer) -> bool:
         raise NotImplementedError
@@ -96,6 +98,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.viewer = await self.load_viewer(user)
+        # Read for this connect: the first hello uses it instead of reading it again (on_hello).
+        self.viewer_fresh = True
         self.signed_out = False
         if not self.may_connect(self.viewer):
             # Accepted, then closed with the reason: a refused handshake reaches a browser as a bare
@@ -266,8 +270,15 @@ class BaseConsumer(AsyncWebsocketConsumer):
         last_seq = clean_id(frame.get("last_seq"), field="last_seq", message=_("last_seq måste vara ett heltal."))
         async with self.lock:
             # A hello is a fresh start: shifts may have started or ended while this socket was away.
-            await self.refresh_viewer()
+            # The first hello after connect reads the viewer only when it may have changed since
+            # connect read it: a shift of one of its teams in what it replays, or a resync.
+            fresh, self.viewer_fresh = self.viewer_fresh, False
+            if not fresh:
+                await self.refresh_viewer()
             replay = await database_sync_to_async(selectors.events_after)(viewer=self.viewer, after=last_seq)
+            if fresh and (replay.resync or any(self._own_team_event(event) for event in replay.events)):
+                await self.refresh_viewer()
+                replay = await database_sync_to_async(selectors.events_after)(viewer=self.viewer, after=last_seq)
             if replay.resync or self.overflow:
                 self.head, self.known, self.overflow = replay.head, {}, False
                 self.pending = []
@@ -279,6 +290,15 @@ class BaseConsumer(AsyncWebsocketConsumer):
             pending, self.pending = self.pending, []
             for message in pending:
                 await self._forward(message)
+
+    def _own_team_event(self, event) -> bool:
+        """Is `event` a shift of one of this viewer's teams (what it may see changes with it)?"""
+        spec = KINDS.get(event.kind)
+        return (
+            spec is not None
+            and spec.hears_own == Own.TEAM
+            and access.hears_own(self.viewer, kind=event.kind, data=event.data)
+        )
 
     # --- outbound events ------------------------------------------------------------------------
 
