@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 from channels.consumer import get_handler_name
@@ -32,6 +33,11 @@ MAX_PENDING_BEFORE_HELLO = 1000
 # While the channel layer (Redis) is down a socket cannot join its groups: it works from the event
 # log (hello, replay, writes) and tries again this often, then catches up from the log.
 LAYER_RETRY_S = 1.0
+# The writes sockets send (notes, alarms, chat, acknowledgements, shifts) go through a thread and
+# database connection of their own, in arrival order: on the thread every socket shares they
+# queued behind connects, hellos and their replays (a reconnecting crowd would hold back an alarm).
+# Positions have theirs too (coordination.stream). Writes still take the event order lock.
+WRITE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="narvaro-write")
 
 
 class SignedOut(Exception):
@@ -250,7 +256,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
         return lambda frame: self.write(frame, inbound)
 
     async def write(self, frame: dict, inbound: Frame) -> None:
-        """Store the frame through its service in the database thread; ack with the stored event's seq."""
+        """Store the frame through its service in the writes' thread; ack once it has committed, with its seq."""
         service = functools.partial(inbound.service, user=self.user, client_id=frame["id"], **inbound.kwargs(frame))
 
         def call():
@@ -259,7 +265,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
                 raise SignedOut
             return service()
 
-        event = await database_sync_to_async(call)()
+        event = await database_sync_to_async(call, thread_sensitive=False, executor=WRITE_THREAD)()
         await self.send_ack(frame["id"], event.seq)
         if inbound.rejoin:
             await self.refresh_viewer()

@@ -1,4 +1,9 @@
-"""Connecting costs the database as little as it can: who a socket serves is read once per connect."""
+"""What sockets cost the database: who a socket serves is read once per connect, and writes never
+wait behind other sockets' reads."""
+
+import asyncio
+import threading
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -107,3 +112,38 @@ async def test_a_shift_that_starts_between_connect_and_hello_opens_the_staff_pic
         assert note["data"]["text"] == "Samling vid torget."
     finally:
         await communicator.disconnect()
+
+
+async def test_an_alarm_is_stored_and_acked_while_a_reconnecting_phone_replays_slowly(world, monkeypatch):
+    """Writes have their own database thread: an alarm does not wait behind another socket's hello."""
+    from coordination import selectors
+
+    started, release = threading.Event(), threading.Event()
+    real_events_after = selectors.events_after
+
+    def slow_replay(**kwargs):
+        # A long replay on the database thread every socket shares (a phone back after an hour).
+        started.set()
+        release.wait(timeout=10)
+        return real_events_after(**kwargs)
+
+    await start_shift(world.alice)
+    alice = await connect("/ws/field/", await token_for(world.alice))
+    bob = await connect("/ws/field/", await token_for(world.bob))
+    try:
+        await hello_answered(alice, await head())
+        monkeypatch.setattr(selectors, "events_after", slow_replay)
+        await send(bob, {"type": "hello", "last_seq": await head()})
+        assert await asyncio.to_thread(started.wait, 5)
+        sent_at = time.monotonic()
+        await send(alice, {"type": "alert", "id": "a1", "text": "Behöver stöd vid hamnen"})
+        # In line with bob's replay, this ack would wait until the replay is released.
+        ack = await receive_until(alice, lambda f: f["type"] in ("ack", "error"), timeout=5)
+        waited = time.monotonic() - sent_at
+    finally:
+        release.set()
+        await alice.disconnect()
+        await bob.disconnect()
+    stored = await database_sync_to_async(Event.objects.get)(kind="alert")
+    assert ack == {"type": "ack", "id": "a1", "seq": stored.seq}
+    assert waited < 2.0, waited
