@@ -324,6 +324,7 @@ class Device:
 class Viewer:
     def __init__(self, spec: dict, plan: dict, start_at_box: list) -> None:
         self.user, self.token = spec["user"], spec["token"]
+        self.role = spec.get("role", "duty")  # duty or partner: what it may see (run.py RARE_SEEN_BY)
         self.url = f"ws://127.0.0.1:{spec['port']}/ws/ops/"
         self.plan = plan
         self.start_at_box = start_at_box
@@ -526,6 +527,7 @@ async def main(plan: dict) -> None:
         "viewers": [
             {
                 "user": v.user,
+                "role": v.role,
                 "stayed": v.stayed,
                 "pos_hist": v.pos_hist,
                 "seen": v.seen,

@@ -184,9 +184,11 @@ def run_once(
         rss_base = srv.rss()
         # Devices of one team go to one generator; devices alternate between the ports.
         device_specs = [dict(d, port=ports[i % servers]) for i, d in enumerate(pop["devices"][:devices])]
-        watching = pop["viewers"][:viewers]
+        # Each viewer carries its role: what it should see of the devices' messages depends on it.
+        watching = [dict(v, role="duty") for v in pop["viewers"][:viewers]]
         if scenario == "city":  # half of them partners, who read the same duty map
-            watching = pop["viewers"][: viewers - viewers // 2] + pop.get("partners", [])[: viewers // 2]
+            duty = [dict(v, role="duty") for v in pop["viewers"][: viewers - viewers // 2]]
+            watching = duty + [dict(p, role="partner") for p in pop.get("partners", [])[: viewers // 2]]
         viewer_specs = [dict(v, port=ports[i % servers]) for i, v in enumerate(watching)]
         n_gen = max(1, math.ceil(len(device_specs) / SOCKETS_PER_GENERATOR))
         per = math.ceil(len(device_specs) / n_gen / 4) * 4
@@ -321,6 +323,34 @@ def run_once(
     )
 
 
+# What each viewer role may see of the messages bench/load.py's devices send (coordination.access
+# may_see): notes and alerts go to staff, which duty and partner read; load.py's chat goes to the
+# sender's team channel, which the duty officer reads and a partner never does (partners never chat).
+# tests/test_bench_rare.py checks this table against the access rules and the services' audiences.
+RARE_SEEN_BY = {"duty": frozenset({"note", "alert", "chat"}), "partner": frozenset({"note", "alert"})}
+
+
+def rare_seen(viewers: list[dict], rare_acked: list) -> tuple[list[float], list[float], int, int]:
+    """Latencies of notes/alerts and of chat, how many acked messages a viewer should have seen and
+    did not, and how many a viewer received that its role may not see (RARE_SEEN_BY).
+
+    `viewers`: load.py's viewer results (role, rare_seen as (seq, received at)); `rare_acked`:
+    (kind, seq, sent at) of every acked note, alert and chat.
+    """
+    rare_lat, chat_lat, lost, leaked = [], [], 0, 0
+    for v in viewers:
+        seen = dict((seq, t) for seq, t in v["rare_seen"])
+        may_see = RARE_SEEN_BY[v.get("role", "duty")]
+        for kind, seq, sent_at in rare_acked:
+            if kind not in may_see:
+                leaked += seq in seen
+            elif seq in seen:
+                (chat_lat if kind == "chat" else rare_lat).append(seen[seq] - sent_at)
+            else:
+                lost += 1
+    return rare_lat, chat_lat, lost, leaked
+
+
 def summarise(run: str, outs: list[dict], **meta) -> dict:
     duration, warmup = meta["duration"], meta["warmup"]
     sent = {k: sum(o["sent"][k] for o in outs) for k in outs[0]["sent"]}
@@ -359,14 +389,7 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
         if (str(team) in w["seen"] or str(team) == str(w.get("team"))) and w["seen"].get(str(team), 0.0) < at - 1e-6
     )
     tick_teams = [n for w in watchers for n in w.get("teams_per_tick", [])]
-    rare_lat, rare_lost, chat_lat = [], 0, []
-    for v in stayed:
-        seen = dict((seq, t) for seq, t in v["rare_seen"])
-        for kind, seq, sent_at in rare_acked:
-            if seq in seen:
-                (chat_lat if kind == "chat" else rare_lat).append(seen[seq] - sent_at)
-            else:
-                rare_lost += 1
+    rare_lat, chat_lat, rare_lost, rare_leaked = rare_seen(stayed, rare_acked)
     pos_lat = percentiles(merge([v["pos_hist"] for v in viewers]))
     sockets = meta["connected"]
     result = {
@@ -396,6 +419,8 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
             "notes_alerts_chat_not_seen": rare_lost,
             "field_tick_positions_not_seen": field_lost,
         },
+        # Messages a viewer received that its role may not see (a partner given team chat): never any.
+        "notes_alerts_chat_seen_by_wrong_role": rare_leaked,
         "field_watchers": len(watchers),
         "field_watchers_stayed": sum(w["stayed"] for w in watchers),
         "field_ticks_per_watcher": round(sum(w["ticks"] for w in watchers) / max(1, len(watchers)), 1),
@@ -439,7 +464,8 @@ def summarise(run: str, outs: list[dict], **meta) -> dict:
         f"{result['field_ticks_per_watcher']:g} ticks each, teams per tick mean/max "
         f"{result['field_tick_teams_mean']:g}/{result['field_tick_teams_max']}, "
         f"age in a tick p50/p99 {fmt(age, ('p50', 'p99'))} ms; "
-        f"lost {result['lost']}; connect failures {result['connect_failures']}; "
+        f"lost {result['lost']}; seen by a role that may not see it {rare_leaked}; "
+        f"connect failures {result['connect_failures']}; "
         f"worker CPU {result['worker_cpu_percent']:g} %",
         flush=True,
     )

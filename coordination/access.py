@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q
 
 from coordination.audience import CHAT_EVERYONE, DIALOGUE, FIELD, OPS, PUBLIC, STAFF, Audience, Scope
@@ -55,29 +56,53 @@ class Viewer:
 ANONYMOUS = Viewer(user_id=None)
 
 
+def _viewer_sql() -> str:
+    """viewer_for's one statement: roles with their organisations, teams, open shifts and their areas."""
+    members = Team.members.through._meta
+    planned = Shift.planned_areas.through._meta
+    member_team = members.get_field("team").column
+    member_user = members.get_field(Team.members.field.m2m_reverse_field_name()).column
+    planned_shift = planned.get_field("shift").column
+    planned_area = planned.get_field("area").column
+    return f"""
+        WITH teams AS (SELECT {member_team} AS id FROM {members.db_table} WHERE {member_user} = %(user)s),
+        shifts AS (
+            SELECT id, team_id FROM {Shift._meta.db_table}
+            WHERE ended_at IS NULL AND team_id IN (SELECT id FROM teams)
+        )
+        SELECT
+            ARRAY(SELECT role FROM {Membership._meta.db_table} WHERE user_id = %(user)s ORDER BY id),
+            ARRAY(SELECT organization_id FROM {Membership._meta.db_table} WHERE user_id = %(user)s ORDER BY id),
+            ARRAY(SELECT id FROM teams),
+            ARRAY(SELECT id FROM shifts ORDER BY id),
+            ARRAY(SELECT team_id FROM shifts ORDER BY id),
+            ARRAY(SELECT {planned_area} FROM {planned.db_table} WHERE {planned_shift} IN (SELECT id FROM shifts))
+    """
+
+
 def viewer_for(user) -> Viewer:
-    """Read the roles, teams and active shifts of `user` (anonymous users get ANONYMOUS)."""
+    """Read the roles, teams and active shifts of `user` (anonymous users get ANONYMOUS), in one query."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS
-    memberships = list(Membership.objects.filter(user=user).values_list("role", "organization_id"))
-    roles = {role for role, _ in memberships}
+    # One statement, not four: every write and every socket's connect and hello reads it, on a
+    # database thread that gets the interpreter back only between other work (issue 16).
+    with connection.cursor() as cursor:
+        cursor.execute(_viewer_sql(), {"user": user.pk})
+        roles_list, org_ids, team_ids, shift_ids, shift_team_ids, area_ids = cursor.fetchone()
+    roles = set(roles_list)
     if user.is_superuser:
         roles.add(Role.ADMIN)
-    team_ids = frozenset(Team.objects.filter(members=user).values_list("id", flat=True))
-    shifts = list(Shift.objects.filter(team_id__in=team_ids, ended_at__isnull=True).values_list("id", "team_id"))
-    shift_ids = frozenset(s for s, _ in shifts)
-    area_ids = frozenset(
-        Shift.planned_areas.through.objects.filter(shift_id__in=shift_ids).values_list("area_id", flat=True)
-    )
     return Viewer(
         user_id=user.pk,
         roles=frozenset(roles),
-        team_ids=team_ids,
-        on_duty_team_ids=frozenset(t for _, t in shifts),
-        duty_area_ids=area_ids,
-        association_org_ids=frozenset(org for role, org in memberships if role == Role.ASSOCIATION),
+        team_ids=frozenset(team_ids),
+        on_duty_team_ids=frozenset(shift_team_ids),
+        duty_area_ids=frozenset(area_ids),
+        association_org_ids=frozenset(
+            org for role, org in zip(roles_list, org_ids, strict=True) if role == Role.ASSOCIATION
+        ),
         is_superuser=user.is_superuser,
-        active_shift_ids=shift_ids,
+        active_shift_ids=frozenset(shift_ids),
     )
 
 

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 from channels.consumer import get_handler_name
@@ -32,6 +33,11 @@ MAX_PENDING_BEFORE_HELLO = 1000
 # While the channel layer (Redis) is down a socket cannot join its groups: it works from the event
 # log (hello, replay, writes) and tries again this often, then catches up from the log.
 LAYER_RETRY_S = 1.0
+# The writes sockets send (notes, alarms, chat, acknowledgements, shifts) go through a thread and
+# database connection of their own, in arrival order: on the thread every socket shares they
+# queued behind connects, hellos and their replays (a reconnecting crowd would hold back an alarm).
+# Positions have theirs too (coordination.stream). Writes still take the event order lock.
+WRITE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="narvaro-write")
 
 
 class SignedOut(Exception):
@@ -68,6 +74,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
     revocable = True
     # The last field tick this socket got (coordination.fieldscope): the base of the next delta.
     field_last: fieldscope.Sent | None = None
+    # The viewer was read by connect and no hello has come yet (on_hello then need not read it again).
+    viewer_fresh = False
 
     def may_connect(self, viewer: access.Viewer) -> bool:
         raise NotImplementedError
@@ -96,6 +104,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.viewer = await self.load_viewer(user)
+        # Read for this connect: the first hello uses it instead of reading it again (on_hello).
+        self.viewer_fresh = True
         self.signed_out = False
         if not self.may_connect(self.viewer):
             # Accepted, then closed with the reason: a refused handshake reaches a browser as a bare
@@ -246,7 +256,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
         return lambda frame: self.write(frame, inbound)
 
     async def write(self, frame: dict, inbound: Frame) -> None:
-        """Store the frame through its service in the database thread; ack with the stored event's seq."""
+        """Store the frame through its service in the writes' thread; ack once it has committed, with its seq."""
         service = functools.partial(inbound.service, user=self.user, client_id=frame["id"], **inbound.kwargs(frame))
 
         def call():
@@ -255,7 +265,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
                 raise SignedOut
             return service()
 
-        event = await database_sync_to_async(call)()
+        event = await database_sync_to_async(call, thread_sensitive=False, executor=WRITE_THREAD)()
         await self.send_ack(frame["id"], event.seq)
         if inbound.rejoin:
             await self.refresh_viewer()
@@ -266,8 +276,15 @@ class BaseConsumer(AsyncWebsocketConsumer):
         last_seq = clean_id(frame.get("last_seq"), field="last_seq", message=_("last_seq måste vara ett heltal."))
         async with self.lock:
             # A hello is a fresh start: shifts may have started or ended while this socket was away.
-            await self.refresh_viewer()
+            # The first hello after connect reads the viewer only when it may have changed since
+            # connect read it: a shift of one of its teams in what it replays, or a resync.
+            fresh, self.viewer_fresh = self.viewer_fresh, False
+            if not fresh:
+                await self.refresh_viewer()
             replay = await database_sync_to_async(selectors.events_after)(viewer=self.viewer, after=last_seq)
+            if fresh and (replay.resync or any(self._own_team_event(event) for event in replay.events)):
+                await self.refresh_viewer()
+                replay = await database_sync_to_async(selectors.events_after)(viewer=self.viewer, after=last_seq)
             if replay.resync or self.overflow:
                 self.head, self.known, self.overflow = replay.head, {}, False
                 self.pending = []
@@ -279,6 +296,15 @@ class BaseConsumer(AsyncWebsocketConsumer):
             pending, self.pending = self.pending, []
             for message in pending:
                 await self._forward(message)
+
+    def _own_team_event(self, event) -> bool:
+        """Is `event` a shift of one of this viewer's teams (what it may see changes with it)?"""
+        spec = KINDS.get(event.kind)
+        return (
+            spec is not None
+            and spec.hears_own == Own.TEAM
+            and access.hears_own(self.viewer, kind=event.kind, data=event.data)
+        )
 
     # --- outbound events ------------------------------------------------------------------------
 
