@@ -11,12 +11,16 @@ queue of every local socket in the group; each socket's `receive` then decoded i
 (msgpack, the whole pre-encoded frame: a field tick of every team went through it once per device,
 issue 16 item 3). PubSubLayer decodes each raw message once and hands every socket the same dict;
 consumers only read it (coordination.consumers.base).
+
+Each channel's queue is an `Inbox`, not an asyncio.Queue: a Queue holds four deques (its items,
+getters, putters, and its `join()` event's waiters) of 624 bytes each from the start, ~3 KB per idle
+socket for a queue that one reader empties at once (issue 16 item 6, bench/README.md).
 """
 
 import asyncio
 import logging
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, _wrap_close
 from redis.exceptions import RedisError
@@ -24,14 +28,54 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 
+class Inbox:
+    """A channel's queue for one reader: asyncio.Queue's `put_nowait` and `get`, unbounded, no deque while empty."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: deque | None = None  # made for a message, dropped once read
+        self._waiter: asyncio.Future | None = None
+
+    def put_nowait(self, item) -> None:
+        if self._items is None:
+            self._items = deque()
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self):
+        """The oldest message, waiting for one if there is none (one reader at a time)."""
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        item = self._items.popleft()
+        if not self._items:
+            self._items = None
+        return item
+
+    def qsize(self) -> int:
+        return len(self._items or ())
+
+    def empty(self) -> bool:
+        return not self._items
+
+
 class _LoopLayer(RedisPubSubLoopLayer):
+    async def _subscribe_to_channel(self, channel: str) -> None:
+        self.channels[channel] = Inbox()
+        await self._get_shard(channel).subscribe(channel)
+
     async def new_channel(self, prefix: str = "specific.") -> str:
         channel = f"{self.prefix}{prefix}{uuid.uuid4().hex}"
         try:
             await self._subscribe_to_channel(channel)  # registers the channel's queue, then subscribes
         except (RedisError, OSError) as exc:
             log.warning("channel layer unavailable for a new socket: %s", type(exc).__qualname__)
-            self.channels.setdefault(channel, asyncio.Queue())
+            self.channels.setdefault(channel, Inbox())
         return channel
 
 

@@ -51,6 +51,8 @@ def _frame(**fields) -> str:
 class TokenBucket:
     """Allows `rate` frames a second with bursts of twice that (a reconnecting queue resends)."""
 
+    __slots__ = ("at", "capacity", "rate", "tokens")  # one per socket: no instance dict
+
     def __init__(self, rate: float) -> None:
         self.rate, self.capacity = rate, rate * 2
         self.tokens, self.at = self.capacity, time.monotonic()
