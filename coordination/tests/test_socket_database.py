@@ -75,9 +75,10 @@ async def test_a_connect_and_its_hello_read_who_the_socket_serves_once(world, pa
     # access.viewer_for is one statement (roles, teams, shifts, areas) and runs once: at connect.
     viewer_reads = [sql for sql in queries if "coordination_membership" in sql]
     assert len(viewer_reads) == 1, viewer_reads
-    # The token (read, its last use noted), who it is, the hello's replay (head, window, events).
+    # The address's failed tokens (django-axes: a locked-out address gets no socket), the token (read,
+    # its last use noted), who it is, the hello's replay (head, window, events).
     # Before issue 16 it was 13: viewer_for's four queries at connect and again at hello.
-    assert len(queries) == 2 + 1 + 3, queries
+    assert len(queries) == 1 + 2 + 1 + 3, queries
 
 
 async def test_a_second_hello_on_the_same_socket_reads_the_viewer_again(world):
