@@ -48,8 +48,12 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Two test processes (pytest-xdist): most of a browser test's time is waiting (a server starting, a page
+# loading), so two share the 2 cores well. Each has its own test database (…_gw0, …_gw1) and channel
+# prefix (conftest.py: per process id). TEST_WORKERS=0 runs them in this one process.
+TEST_WORKERS ?= 2
 test: setup browser lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 # The fault scenarios (faults/, about 10 minutes on 2 cores): their own PostgreSQL, Redis, two Daphnes
 # and a worker on free loopback ports, never the development instances (PostgreSQL and Redis are
