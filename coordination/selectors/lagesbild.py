@@ -409,8 +409,13 @@ def picture(*, period: Period, area_id: int | None = None) -> Picture:
             inside = tree[area.area_id]
             mean = statistics.fmean(sum(r[5] for r in totals.notes_in(*span, inside)) for span in summed_before)
             area_changes.append((area.name, area.notes, mean))
+    today = timezone.localdate()
     summary = _summary(
         period=period,
+        # A period not over yet (this week on Tuesday morning) is no match for four whole ones.
+        in_progress=(max(0, (min(today, period.end + timedelta(days=1)) - period.start).days), days)
+        if period.end >= today
+        else None,
         notes_total=notes_total,
         notes_mean=statistics.fmean(notes_before) if notes_before else None,
         presence=presence_trend,
@@ -451,6 +456,7 @@ def _category_label(category: str) -> str:
 def _summary(
     *,
     period: Period,
+    in_progress: tuple[int, int] | None = None,
     notes_total: int,
     notes_mean: float | None,
     presence: Trend,
@@ -462,9 +468,33 @@ def _summary(
     notes_matrix: list[list[int]],
     presence_matrix: list[list[float]],
 ) -> list[str]:
-    """Sentences written from the figures by fixed rules, most important first. No free text."""
+    """Sentences written from the figures by fixed rules, most important first. No free text.
+
+    `in_progress` (days done, days in all) for a period not over yet: its totals so far, and no
+    comparison with the whole periods before it (a Tuesday's week is not "fewer notes" than a week).
+    """
     lines = []
-    if notes_mean is None:
+    if in_progress is not None:
+        done, total = in_progress
+        lines.append(
+            ngettext(
+                "%(period)s pågår: %(done)d av %(days)d dagar hittills. Jämförelsen med perioderna före görs "
+                "när perioden är slut.",
+                "%(period)s pågår: %(done)d av %(days)d dagar hittills. Jämförelsen med perioderna före görs "
+                "när perioden är slut.",
+                done,
+            )
+            % {"period": period.label, "done": done, "days": total}
+        )
+        lines.append(
+            ngettext(
+                "Hittills %(n)d notering och %(hours)s vuxentimmar ute.",
+                "Hittills %(n)d noteringar och %(hours)s vuxentimmar ute.",
+                notes_total,
+            )
+            % {"n": notes_total, "hours": _number(presence.current)}
+        )
+    elif notes_mean is None:
         lines.append(
             ngettext(
                 "%(period)s: %(n)d notering och %(hours)s vuxentimmar ute; inga tidigare perioder att jämföra med.",
@@ -511,7 +541,7 @@ def _summary(
             )
     # The two areas whose notes changed most (by at least two) against their mean of the periods before.
     moved = sorted(
-        (change for change in area_changes if abs(change[1] - change[2]) >= 2),
+        (change for change in area_changes if in_progress is None and abs(change[1] - change[2]) >= 2),
         key=lambda change: (-abs(change[1] - change[2]), change[0]),
     )[:2]
     for name, current, mean in moved:

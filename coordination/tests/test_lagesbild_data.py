@@ -304,6 +304,30 @@ def test_the_trend_compares_with_the_mean_of_the_four_weeks_before(world):
     assert "Centrum: fler noteringar, 5 mot i snitt 3,0." in seen.summary
 
 
+def test_a_week_not_over_yet_says_so_and_is_not_compared_with_whole_weeks(world):
+    # Four whole weeks with gatherings in Hamnen, then this week: on Tuesday morning it has Monday only.
+    for weeks_back, count in [(4, 4), (3, 4), (2, 4), (1, 4)]:
+        for i in range(count):
+            note(world, at(weeks_ago(weeks_back) + timedelta(days=1), 21, i), "gathering", area=world.hotspot)
+    services.aggregate_days(start=weeks_ago(4), end=weeks_ago(1) + timedelta(days=6))
+    monday = weeks_ago(0)
+    year, week, _ = monday.isocalendar()
+    tuesday_morning = at(monday + timedelta(days=1), 8, 30)
+    from coordination.tests.test_est_decisions import _now
+
+    with _now(tuesday_morning):
+        seen = picture(period=period_for_week(year, week))
+    assert seen.summary[:2] == [
+        f"v. {week} {year} pågår: 1 av 7 dagar hittills. Jämförelsen med perioderna före görs när perioden är slut.",
+        "Hittills 0 noteringar och 0,0 vuxentimmar ute.",
+    ]
+    assert not any("minskade" in line or "färre noteringar" in line for line in seen.summary), seen.summary
+    # Once the week is over, it is compared as every week is.
+    with _now(at(monday + timedelta(days=7), 8, 30)):
+        later = picture(period=period_for_week(year, week))
+    assert any(line.startswith("Samling av unga minskade: 0 mot i snitt 4,0") for line in later.summary), later.summary
+
+
 def test_the_trend_counts_only_weeks_that_were_summed_and_names_last_year_when_there_is_data(world):
     this_monday = weeks_ago(1)
     year, week, _ = this_monday.isocalendar()
