@@ -433,9 +433,12 @@ function show(tab) {
     if (button.dataset.show === tab) button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
   }
+  // The map is made the first time it is seen (templates/coordination/field.html: loadevent): a phone
+  // that stays on the shift card never pays for Leaflet's tiles and markers while the page loads.
+  if (tab === "map" && !map) window.dispatchEvent(new Event("field:map"));
   if (tab === "map" && map) {
     setTimeout(() => {
-      // The map was made in a hidden tab (no size); frame it the first time it is seen.
+      // Frame it the first time it is seen (its size is known once the tab shows).
       map.invalidateSize();
       if (!framed) {
         framed = true;
