@@ -204,6 +204,11 @@ onMap("public-map", (map) => {
   layers.sync(live.state);
   layers.fitAreas();
   keepTargetsApart(map);
+  // The legend lies over the map, above Leaflet's panes: while a place is open it steps aside, so the
+  // popup and its close button are never under it.
+  const legend = document.getElementById("map-legend");
+  map.on("popupopen", () => legend?.classList.add("under-popup"));
+  map.on("popupclose", () => legend?.classList.remove("under-popup"));
 });
 
 document.addEventListener("click", (event) => {

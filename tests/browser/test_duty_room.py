@@ -115,14 +115,8 @@ def test_the_filters_narrow_the_events_but_never_the_teams(world, browsers):
     expect(ops.locator("#areas .area-item")).to_have_count(2, timeout=1)  # the areas stay listed too
 
 
-def test_team_markers_lie_above_activities_the_map_frames_the_evening_and_look_alike_teams_are_told_apart(
-    world, browsers
-):
-    # Hamnen's code is HA; Havsbadet has none, and its first letters would read HA too.
-    other = Team.objects.create(name="Havsbadet", organization=world.other_club, short="")
-    hugo = world.person("hugo", Role.FIELD, world.other_club, team=other)
-    off_loop(out_at, world.alice, 58.2755, 11.445)
-    off_loop(out_at, hugo, 58.35, 11.52)  # far outside every area: the view must still take it in
+def open_hall_at_the_harbour(world) -> None:
+    """Erik's club opens a hall right where Alice's team stands: an activity marker under a team's."""
     off_loop(
         services.activity_create,
         user=world.erik,
@@ -133,6 +127,17 @@ def test_team_markers_lie_above_activities_the_map_frames_the_evening_and_look_a
         starts_at=timezone.now(),
         ends_at=timezone.now() + timedelta(hours=2),
     )
+
+
+def test_team_markers_lie_above_activities_the_map_frames_the_evening_and_look_alike_teams_are_told_apart(
+    world, browsers
+):
+    # Hamnen's code is HA; Havsbadet has none, and its first letters would read HA too.
+    other = Team.objects.create(name="Havsbadet", organization=world.other_club, short="")
+    hugo = world.person("hugo", Role.FIELD, world.other_club, team=other)
+    off_loop(out_at, world.alice, 58.2755, 11.445)
+    off_loop(out_at, hugo, 58.35, 11.52)  # far outside every area: the view must still take it in
+    open_hall_at_the_harbour(world)
     ops = browsers.page(world.dana, "/jour/", viewport=WIDE)
     expect(ops.locator("#connection")).to_have_attribute("data-state", "online")
     expect(ops.locator("#ops-map .mk-team")).to_have_count(2)
@@ -154,16 +159,7 @@ def test_team_markers_lie_above_activities_the_map_frames_the_evening_and_look_a
 def test_a_team_seen_long_ago_still_covers_the_activity_under_it_and_only_its_disc_fades(world, browsers):
     off_loop(out_at, world.alice, 58.2755, 11.445)
     LatestPosition.objects.filter(user=world.alice).update(recorded_at=timezone.now() - timedelta(minutes=20))
-    off_loop(
-        services.activity_create,
-        user=world.erik,
-        organization_id=world.club.pk,
-        title="Öppen hall",
-        lat=58.2755,
-        lon=11.445,
-        starts_at=timezone.now(),
-        ends_at=timezone.now() + timedelta(hours=2),
-    )
+    open_hall_at_the_harbour(world)
     ops = browsers.page(world.dana, "/jour/", viewport=LAPTOP)
     team = ops.locator("#ops-map .mk-team")
     expect(team).to_have_count(1)

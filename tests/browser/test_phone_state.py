@@ -55,6 +55,8 @@ def test_a_position_stuck_in_the_outbox_on_an_open_socket_is_not_called_sent(sta
     ("state", "expected"),
     [
         ({"status": "signed_out"}, ("signed_out", True)),
+        # The session went with this phone's picture of the shift: still "log in", never a quiet "off".
+        ({"status": "signed_out", "onShift": False}, ("signed_out", True)),
         ({"consent": "ask"}, ("ask", False)),
         ({"consent": "no"}, ("paused", False)),
         ({"paused": True}, ("paused", False)),

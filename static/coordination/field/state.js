@@ -28,10 +28,12 @@ export function sharingLine(
   { onShift, consent, paused, geoError, hasFix, status, lastAck, oldestQueued, accuracy = null, now = Date.now() },
   lang = undefined,
 ) {
-  if (!onShift) return { state: "off", text: "", login: false };
+  // Signed out first: nothing is sent whatever this phone last knew of the shift, and signing in is
+  // what helps (the picture of the shift may already be gone with the session).
   if (status === "signed_out") {
     return { state: "signed_out", text: gettext("Utloggad – positionen skickas inte."), login: true };
   }
+  if (!onShift) return { state: "off", text: "", login: false };
   if (consent === "ask")
     return { state: "ask", text: gettext("Positionen delas inte – du har inte svarat än"), login: false };
   if (consent === "no")
