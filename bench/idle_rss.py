@@ -24,15 +24,16 @@ PORT = 8797
 AT_ONCE = 8  # handshakes in flight at a time
 
 
-async def open_all(devices: list[dict], head: int) -> list:
+async def open_all(devices: list[dict], head: int, *, port: int = PORT, timeout: float = 60) -> list:
+    """Open a field socket per device, AT_ONCE handshakes at a time, each saying hello at `head`."""
     sockets, gate = [], asyncio.Semaphore(AT_ONCE)
 
     async def one(device: dict) -> None:
         async with gate:
             ws = await connect(
-                f"ws://127.0.0.1:{PORT}/ws/field/",
+                f"ws://127.0.0.1:{port}/ws/field/",
                 additional_headers={"Authorization": f"Bearer {device['token']}"},
-                open_timeout=60,
+                open_timeout=timeout,
                 ping_interval=None,
                 compression=None,
             )

@@ -94,27 +94,9 @@ def serve(port: int, trace: bool) -> None:
 
 
 async def open_sockets(devices: list[dict], head: int, into: list) -> None:
-    import orjson
-    from websockets.asyncio.client import connect
+    from idle_rss import open_all  # bench/ is on sys.path: the same opener as the idle RSS figures
 
-    gate = asyncio.Semaphore(AT_ONCE)
-
-    async def one(device: dict) -> None:
-        async with gate:
-            ws = await connect(
-                f"ws://127.0.0.1:{PORT}/ws/field/",
-                additional_headers={"Authorization": f"Bearer {device['token']}"},
-                open_timeout=120,
-                ping_interval=None,
-                compression=None,
-            )
-            await ws.send(orjson.dumps({"type": "hello", "last_seq": head}).decode())
-            into.append(ws)
-
-    results = await asyncio.gather(*(one(d) for d in devices), return_exceptions=True)
-    failed = [r for r in results if isinstance(r, BaseException)]
-    if failed:
-        print(f"   {len(failed)} handshakes failed: {failed[0]!r}", flush=True)
+    into.extend(await open_all(devices, head, port=PORT, timeout=120))
 
 
 def snapshot(proc: subprocess.Popen, out: str) -> dict:
