@@ -5,10 +5,13 @@ import os
 from django.core.asgi import get_asgi_application
 
 from config.accesslog import install as access_log_without_queries
+from config.daphne_speed import install as daphne_speed
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Daphne builds its access log after importing this module: device tokens in query strings never reach it.
 access_log_without_queries()
+# Frames go to the socket at once when it can take them; no per-frame log text; shared options.
+daphne_speed()
 # Build the HTTP app before importing anything that touches models.
 django_asgi_app = get_asgi_application()
 

@@ -15,6 +15,10 @@ consumers only read it (coordination.consumers.base).
 Each channel's queue is an `Inbox`, not an asyncio.Queue: a Queue holds four deques (its items,
 getters, putters, and its `join()` event's waiters) of 624 bytes each from the start, ~3 KB per idle
 socket for a queue that one reader empties at once (issue 16 item 6, bench/README.md).
+
+A socket reads its channel's Inbox itself (`inbox`, `release`): its consumer puts what the
+WebSocket sends into the same Inbox and runs one loop over both (coordination.consumers.base), where
+channels ran a task per source and a new one per message.
 """
 
 import asyncio
@@ -88,6 +92,20 @@ class PubSubLayer(RedisPubSubChannelLayer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._decoded: OrderedDict[int, tuple[bytes, dict]] = OrderedDict()
+
+    def inbox(self, channel: str) -> Inbox:
+        """The queue of `channel` (from `new_channel`): raw layer messages, and whatever its reader adds."""
+        return self._get_layer().channels[channel]
+
+    async def release(self, channel: str) -> None:
+        """Forget `channel` and unsubscribe it: what channels_redis does when a channel's `receive` is cancelled."""
+        layer = self._get_layer()
+        if layer.channels.pop(channel, None) is None:
+            return
+        try:
+            await layer._get_shard(channel).unsubscribe(channel)
+        except (RedisError, OSError) as exc:
+            log.warning("channel layer: could not unsubscribe a closed socket's channel: %s", type(exc).__qualname__)
 
     def deserialize(self, message: bytes) -> dict:
         """The message `message` encodes; the same dict for every socket that receives this raw message."""
