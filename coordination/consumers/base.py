@@ -99,7 +99,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.channel_name = await self.channel_layer.new_channel()
         self.base_send = send
-        inbox = self.channel_layer.inbox(self.channel_name)
+        self.inbox = inbox = self.channel_layer.inbox(self.channel_name)
         pump = asyncio.get_running_loop().create_task(self._pump(receive, inbox))
         try:
             while True:
