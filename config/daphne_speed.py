@@ -17,12 +17,20 @@ Measured in issue 16 (py-spy at 1,000–1,500 devices on one Daphne; bench/READM
   argument through.
 - **Options per connection.** Autobahn copies each of the factory's ~40 protocol options onto every
   new connection unless the protocol class has it (`_connectionMade`; 4 KB of instance dict a
-  socket). The options Daphne sets are put on its protocol class once, as autobahn allows.
+  socket). The options Daphne sets are put on its protocol class once, as autobahn allows (all
+  but the one that is a function).
+
+- **A queue per socket.** Daphne gives every connection an `asyncio.Queue` (four deques, ~3 KB)
+  that one reader empties at once. A WebSocket's queue is a `coordination.layer.Inbox` instead,
+  which the socket's consumer also makes its channel-layer queue (coordination.consumers.base), so
+  one queue and one loop serve both.
 
 `install()` is called from config/asgi.py, which Daphne imports before it builds its server.
 """
 
+import asyncio
 import errno
+import functools
 import sys
 from collections.abc import Callable
 
@@ -82,10 +90,35 @@ def _options_on_the_class(set_protocol_options):
     def wrapper(factory, *args, **kwargs):
         set_protocol_options(factory, *args, **kwargs)
         for name in factory.protocol.CONFIG_ATTRS:
-            setattr(factory.protocol, name, getattr(factory, name))
+            value = getattr(factory, name)
+            # A function on the class would become a method (`perMessageCompressionAccept` would get
+            # the protocol as its offers): those few stay per connection, as autobahn copies them.
+            if not callable(value):
+                setattr(factory.protocol, name, value)
 
     wrapper.narvaro = True
     return wrapper
+
+
+def _create_application(self, protocol, scope):
+    """Daphne's `Server.create_application`, with an Inbox as a WebSocket's input queue.
+
+    As Daphne 4.2's: one application instance a protocol, run as a future, its input queue returned.
+    """
+    from coordination.layer import Inbox
+
+    assert "application_instance" not in self.connections[protocol]
+    input_queue = Inbox() if scope.get("type") == "websocket" else asyncio.Queue()
+    scope.setdefault("asgi", {"version": "3.0"})
+    application_instance = self.application(
+        scope=scope, receive=input_queue.get, send=functools.partial(self.handle_reply, protocol)
+    )
+    if protocol not in self.connections:
+        return None
+    self.connections[protocol]["application_instance"] = asyncio.ensure_future(
+        application_instance, loop=asyncio.get_event_loop()
+    )
+    return input_queue
 
 
 def install() -> bool:
@@ -110,8 +143,10 @@ def install() -> bool:
     protocol.hlval = _passthrough
     protocol.pformat = _passthrough
 
+    from daphne.server import Server
     from daphne.ws_protocol import WebSocketFactory
 
+    Server.create_application = _create_application
     if not getattr(WebSocketFactory.setProtocolOptions, "narvaro", False):
         WebSocketFactory.setProtocolOptions = _options_on_the_class(WebSocketFactory.setProtocolOptions)
     return True

@@ -16,9 +16,10 @@ Each channel's queue is an `Inbox`, not an asyncio.Queue: a Queue holds four deq
 getters, putters, and its `join()` event's waiters) of 624 bytes each from the start, ~3 KB per idle
 socket for a queue that one reader empties at once (issue 16 item 6, bench/README.md).
 
-A socket reads its channel's Inbox itself (`inbox`, `release`): its consumer puts what the
-WebSocket sends into the same Inbox and runs one loop over both (coordination.consumers.base), where
-channels ran a task per source and a new one per message.
+A socket reads its channel's Inbox itself (`inbox`, `release`) and runs one loop over what the
+WebSocket sends and what the layer brings (coordination.consumers.base), where channels ran a task
+per source and a new one per message. Under Daphne both arrive in one Inbox: Daphne's queue for the
+socket is an Inbox (config.daphne_speed), given to `new_channel` as the channel's queue.
 """
 
 import asyncio
@@ -69,17 +70,18 @@ class Inbox:
 
 
 class _LoopLayer(RedisPubSubLoopLayer):
-    async def _subscribe_to_channel(self, channel: str) -> None:
-        self.channels[channel] = Inbox()
+    async def _subscribe_to_channel(self, channel: str, inbox: Inbox | None = None) -> None:
+        self.channels[channel] = inbox if inbox is not None else Inbox()
         await self._get_shard(channel).subscribe(channel)
 
-    async def new_channel(self, prefix: str = "specific.") -> str:
+    async def new_channel(self, prefix: str = "specific.", inbox: Inbox | None = None) -> str:
+        """A new channel of this process; its queue is `inbox` when given (a socket's own, from Daphne)."""
         channel = f"{self.prefix}{prefix}{uuid.uuid4().hex}"
         try:
-            await self._subscribe_to_channel(channel)  # registers the channel's queue, then subscribes
+            await self._subscribe_to_channel(channel, inbox)  # registers the channel's queue, then subscribes
         except (RedisError, OSError) as exc:
             log.warning("channel layer unavailable for a new socket: %s", type(exc).__qualname__)
-            self.channels.setdefault(channel, Inbox())
+            self.channels.setdefault(channel, inbox if inbox is not None else Inbox())
         return channel
 
 

@@ -69,6 +69,8 @@ protocol = factory.buildProtocol(None)
 protocol.makeConnection(StringTransport())
 copied = [name for name in protocol.CONFIG_ATTRS if name in vars(protocol)]
 print("copied per connection:", copied)
+# A browser offers permessage-deflate: the accept function is called with the offers alone.
+print("compression accept:", protocol.perMessageCompressionAccept([]))
 print("options:", protocol.openHandshakeTimeout, protocol.maxMessagePayloadSize, protocol.allowNullOrigin)
 """
 
@@ -104,5 +106,46 @@ def test_without_the_patch_twisted_buffers_every_write_until_the_loop_turns():
 
 def test_daphne_protocol_options_are_set_once_on_the_class_not_copied_to_every_socket():
     out = run(OPTIONS)
-    assert "copied per connection: []" in out
+    assert "copied per connection: ['perMessageCompressionAccept']" in out  # a function: per connection
     assert "options: 7 1234 True" in out
+    assert "compression accept: None" in out
+
+
+QUEUES = """
+import asyncio
+import daphne.server  # noqa: F401
+from config import daphne_speed
+daphne_speed.install()
+from daphne.server import Server
+
+async def main():
+    got = {}
+
+    async def app(scope, receive, send):
+        got[scope["type"]] = receive.__self__
+
+    class Fake:
+        connections = {}
+        application = staticmethod(app)
+
+        async def handle_reply(self, protocol, message):
+            pass
+
+    server = Fake()
+    for kind in ("websocket", "http"):
+        protocol = object()
+        server.connections[protocol] = {}
+        queue = Server.create_application(server, protocol, {"type": kind})
+        queue.put_nowait({"type": kind + ".connect"})
+        await server.connections[protocol]["application_instance"]
+        print(kind, type(queue).__name__, got[kind] is queue)
+
+asyncio.run(main())
+"""
+
+
+def test_a_websocket_gets_an_inbox_as_its_queue_and_http_keeps_asyncios():
+    """The socket's consumer makes Daphne's queue its channel's queue (coordination.consumers.base)."""
+    out = run(QUEUES)
+    assert "websocket Inbox True" in out
+    assert "http Queue True" in out

@@ -22,6 +22,7 @@ from coordination.errors import Invalid, NotSaved, RateLimited, ServiceError, To
 from coordination.events import event_frame
 from coordination.inbound import FRAMES, Frame, Socket
 from coordination.kinds import KINDS, Own
+from coordination.layer import Inbox
 from coordination.logsafe import log_failure
 from coordination.validation import clean_id
 
@@ -92,15 +93,24 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
         Channels waits on a task per source (the WebSocket, the channel layer) and makes a new task
         for every message; every event to every socket paid for that (a tenth of the event loop's
-        time at 1,000 devices, issue 16). Here one task moves what the WebSocket sends into the
-        channel's own Inbox and this loop reads it: the same order of arrival, one wake-up a message.
+        time at 1,000 devices, issue 16). Here both sources arrive in the channel's own Inbox and
+        this loop reads it: the same order of arrival, one wake-up a message.
         """
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.channel_name = await self.channel_layer.new_channel()
         self.base_send = send
+        # Under Daphne the socket's queue is already an Inbox (config.daphne_speed): it becomes the
+        # channel's queue too, and nothing needs moving. Elsewhere (uvicorn, the tests) a task moves it.
+        daphnes = getattr(receive, "__self__", None)
+        if isinstance(daphnes, Inbox):
+            self.channel_name = await self.channel_layer.new_channel(inbox=daphnes)
+            pump = None
+        else:
+            self.channel_name = await self.channel_layer.new_channel()
+            pump = asyncio.get_running_loop().create_task(
+                self._pump(receive, self.channel_layer.inbox(self.channel_name))
+            )
         self.inbox = inbox = self.channel_layer.inbox(self.channel_name)
-        pump = asyncio.get_running_loop().create_task(self._pump(receive, inbox))
         try:
             while True:
                 message = await inbox.get()
@@ -113,7 +123,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
         finally:
-            pump.cancel()
+            if pump is not None:
+                pump.cancel()
             await self.channel_layer.release(self.channel_name)
 
     @staticmethod
