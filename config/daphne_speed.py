@@ -143,10 +143,13 @@ def install() -> bool:
     protocol.hlval = _passthrough
     protocol.pformat = _passthrough
 
+    import daphne
     from daphne.server import Server
     from daphne.ws_protocol import WebSocketFactory
 
-    Server.create_application = _create_application
+    # A copy of Daphne 4.2's method: another version keeps its own (the consumers work either way).
+    if daphne.__version__.startswith("4.2."):
+        Server.create_application = _create_application
     if not getattr(WebSocketFactory.setProtocolOptions, "narvaro", False):
         WebSocketFactory.setProtocolOptions = _options_on_the_class(WebSocketFactory.setProtocolOptions)
     return True
