@@ -61,3 +61,16 @@ async def test_a_big_fan_out_goes_in_chunks_the_duty_map_passes_it_and_each_sock
             await layer.release(channel)
         await layer.group_discard(groups.OPS, duty)
         await layer.release(duty)
+
+
+@pytest.mark.django_db(True)
+def test_the_priority_groups_are_the_only_groups_of_duty_and_partner_sockets(world):
+    """The chunks may be passed only by groups whose sockets are in no other group (coordination.layer)."""
+    from coordination import access
+    from coordination.consumers import OpsConsumer
+    from coordination.layer import PRIORITY_GROUPS
+
+    for person in (world.dana, world.frida):
+        viewer = access.viewer_for(person)
+        assert OpsConsumer().may_connect(viewer)
+        assert set(OpsConsumer().groups_for(viewer)) <= set(PRIORITY_GROUPS)
