@@ -10,7 +10,7 @@ from config.daphne_speed import install as daphne_speed
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Daphne builds its access log after importing this module: device tokens in query strings never reach it.
 access_log_without_queries()
-# Frames go to the socket at once when it can take them; no per-frame log text; shared options.
+# What Daphne spends per frame and per socket, trimmed (config/daphne_speed.py says what and why).
 daphne_speed()
 # Build the HTTP app before importing anything that touches models.
 django_asgi_app = get_asgi_application()

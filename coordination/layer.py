@@ -107,8 +107,10 @@ class _LoopLayer(RedisPubSubLoopLayer):
     def hand_out(self, name: str, data: bytes) -> None:
         """Put a message from Redis into the queue of channel `name`, or of every channel of group `name`."""
         inbox = self.channels.get(name)
-        members = () if inbox is not None else self.groups.get(name, ())
-        targets = [inbox] if inbox is not None else [self.channels[c] for c in members if c in self.channels]
+        if inbox is not None:
+            targets = [inbox]
+        else:
+            targets = [self.channels[c] for c in self.groups.get(name, ()) if c in self.channels]
         if name in self._priority or (not self._backlog and len(targets) <= FANOUT_CHUNK):
             for target in targets:
                 target.put_nowait(data)

@@ -102,15 +102,10 @@ class BaseConsumer(AsyncWebsocketConsumer):
         # Under Daphne the socket's queue is already an Inbox (config.daphne_speed): it becomes the
         # channel's queue too, and nothing needs moving. Elsewhere (uvicorn, the tests) a task moves it.
         daphnes = getattr(receive, "__self__", None)
-        if isinstance(daphnes, Inbox):
-            self.channel_name = await self.channel_layer.new_channel(inbox=daphnes)
-            pump = None
-        else:
-            self.channel_name = await self.channel_layer.new_channel()
-            pump = asyncio.get_running_loop().create_task(
-                self._pump(receive, self.channel_layer.inbox(self.channel_name))
-            )
+        own = daphnes if isinstance(daphnes, Inbox) else None
+        self.channel_name = await self.channel_layer.new_channel(inbox=own)
         self.inbox = inbox = self.channel_layer.inbox(self.channel_name)
+        pump = None if own is not None else asyncio.get_running_loop().create_task(self._pump(receive, inbox))
         try:
             while True:
                 message = await inbox.get()
