@@ -136,3 +136,36 @@ async def test_a_public_socket_is_not_closed_when_the_visitor_signs_out(world):
             assert await public.receive_nothing(timeout=2.5)
     finally:
         await public.disconnect()
+
+
+@pytest.mark.django_db(transaction=False)
+def test_revoked_names_exactly_the_credentials_whose_access_is_gone_in_one_query(world, django_assert_num_queries):
+    """Tokens, sessions, deactivated and deleted people together: one statement however many sockets."""
+    from coordination.revocation import Credentials, revoked
+
+    User = get_user_model()
+    live, _key = services.device_token_issue(user=world.alice)
+    gone_token, _key = services.device_token_issue(user=world.bob)
+    services.device_token_revoke(token=gone_token)
+    client = Client()
+    client.force_login(world.dana)
+    session = client.cookies["sessionid"].value
+    expired = Session.objects.create(session_key="x" * 32, session_data="", expire_date=timezone.now())
+    inactive = User.objects.create_user("inactive", is_active=False)
+    holding = {
+        Credentials(world.alice.pk, token_id=live.pk),
+        Credentials(world.dana.pk, session_key=session),
+    }
+    gone = {
+        Credentials(world.bob.pk, token_id=gone_token.pk),  # token revoked
+        Credentials(world.alice.pk, token_id=live.pk + 10_000),  # token deleted
+        Credentials(world.dana.pk, session_key=expired.session_key),  # session expired
+        Credentials(world.dana.pk, session_key="missing"),  # signed out: the session row is gone
+        Credentials(world.dana.pk, session_key=None),  # a socket without a session
+        Credentials(inactive.pk, token_id=live.pk),  # person deactivated
+        Credentials(User.objects.order_by("-pk").first().pk + 1, session_key=session),  # person deleted
+    }
+    many = {Credentials(world.alice.pk, token_id=live.pk + n) for n in range(20_000, 23_000)}
+    with django_assert_num_queries(1):
+        assert revoked(holding | gone | many) == gone | many
+    assert revoked(set()) == set()
