@@ -145,7 +145,7 @@ def run_once(
     warmup: int,
     servers: int = 1,
     rare_per_s: float = 1.0,
-    profile: bool = False,
+    profile: str | None = None,
     connect_rate: float = 0.0,
     asgi: str = "daphne",
     scenario: str = "town",
@@ -255,6 +255,8 @@ def run_once(
                     str(max(5, duration - warmup - 5)),
                     "--rate",
                     "50",
+                    # gil: only the thread holding the interpreter, i.e. where the CPU goes.
+                    *(["--gil"] if profile == "gil" else []),
                     "--format",
                     "raw",
                     "--output",
@@ -653,7 +655,11 @@ def main() -> None:
     parser.add_argument("--servers", default="1", help="comma-separated server process counts (1,2)")
     parser.add_argument("--rare", type=float, default=1.0, help="notes+alerts+chat per second, all devices")
     parser.add_argument(
-        "--profile", action="store_true", help="py-spy the first server process (raw stacks in results/)"
+        "--profile",
+        nargs="?",
+        const="all",
+        choices=["all", "gil"],
+        help="py-spy the first server process (raw stacks in results/); gil: only the thread holding the GIL",
     )
     parser.add_argument("--name", default=None)
     parser.add_argument("--asgi", choices=["daphne", "uvicorn"], default="daphne", help="the ASGI server to run")

@@ -4,10 +4,12 @@ The per-process buffer that gathers the batches is coordination.stream; the read
 share are coordination.selectors.team_latest_positions and published_field_positions.
 """
 
+import functools
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +18,7 @@ from coordination import kinds
 from coordination.audience import OPS
 from coordination.errors import Forbidden, Invalid, NotSaved, ServiceError
 from coordination.events import event_append, event_order_lock
-from coordination.models import Role, Shift, Team
+from coordination.models import Membership, Role, Shift, Team
 from coordination.revocation import Credentials, revoked
 from coordination.selectors import team_latest_positions
 from coordination.validation import (
@@ -57,6 +59,15 @@ class PositionOut:
     error: ServiceError | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """What a batch needs of a shift: its id and when it ran (a row, not a model instance)."""
+
+    pk: int
+    started_at: datetime
+    ended_at: datetime | None = None
+
+
 @dataclass(frozen=True)
 class _Clean:
     """A report that passed validation, with the index of its answer."""
@@ -68,7 +79,7 @@ class _Clean:
     lon: float
     accuracy: float | None
     recorded_at: datetime
-    shift: Shift | None = None
+    shift: _Span | Shift | None = None
 
     @property
     def key(self) -> tuple[int, str]:
@@ -99,29 +110,38 @@ def _not_saved() -> NotSaved:
     return NotSaved(_("Positionen kunde inte sparas; skicka igen."))
 
 
-def _teams_of(user_ids: set[int]) -> dict[int, list[int]]:
-    """The users of each team among `user_ids`' teams; only field members report (access.may_report)."""
+def _senders(user_ids: set[int]) -> tuple[dict[int, list[int]], dict[int, _Span]]:
+    """The senders of each of their teams, and each sender's team's active shift (the latest started).
+
+    Only active people with the field role report (access.may_report). One statement of plain rows:
+    every batch reads this, and the ORM's per-value `IN` work and model instances were an eighth of
+    a busy server's interpreter (issue 16, bench/README.md).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_senders_sql(), [list(user_ids), Role.FIELD])
+        rows = cursor.fetchall()
     users_of_team: dict[int, list[int]] = {}
-    memberships = (
-        Team.members.through.objects.filter(
-            user_id__in=user_ids, user__is_active=True, user__memberships__role=Role.FIELD
-        )
-        .values_list("team_id", "user_id")
-        .distinct()
-    )
-    for team_id, user_id in memberships:
+    shift_of: dict[int, _Span] = {}
+    for team_id, user_id, shift_id, started_at in rows:  # ordered by started_at: the latest wins
         users_of_team.setdefault(team_id, []).append(user_id)
-    return users_of_team
+        if shift_id is not None:
+            shift_of[user_id] = _Span(shift_id, started_at)
+    return users_of_team, shift_of
 
 
-def _shifts_of(users_of_team: dict[int, list[int]]) -> dict[int, Shift]:
-    """The active shift of each sender's team (one query for the whole batch)."""
-    shift_of: dict[int, Shift] = {}
-    shifts = Shift.objects.filter(ended_at__isnull=True, team_id__in=users_of_team).select_related("team")
-    for shift in shifts.order_by("started_at"):
-        for user_id in users_of_team[shift.team_id]:
-            shift_of[user_id] = shift  # the latest started wins
-    return shift_of
+@functools.cache
+def _senders_sql() -> str:
+    members = Team.members.through._meta.db_table
+    users = get_user_model()._meta.db_table
+    return f"""
+        SELECT m.team_id, m.user_id, s.id, s.started_at
+        FROM {members} m
+        JOIN {users} u ON u.id = m.user_id AND u.is_active
+        LEFT JOIN {Shift._meta.db_table} s ON s.team_id = m.team_id AND s.ended_at IS NULL
+        WHERE m.user_id = ANY(%s::bigint[])
+          AND EXISTS (SELECT 1 FROM {Membership._meta.db_table} r WHERE r.user_id = m.user_id AND r.role = %s)
+        ORDER BY s.started_at NULLS FIRST
+    """
 
 
 def _ended_shifts_of(users_of_team: dict[int, list[int]], *, now: datetime) -> dict[int, list[Shift]]:
@@ -129,14 +149,14 @@ def _ended_shifts_of(users_of_team: dict[int, list[int]], *, now: datetime) -> d
     ended_of: dict[int, list[Shift]] = {}
     shifts = Shift.objects.filter(
         team_id__in=users_of_team, ended_at__isnull=False, ended_at__gte=now - MAX_POSITION_AGE
-    ).select_related("team")
+    )
     for shift in shifts:
         for user_id in users_of_team[shift.team_id]:
             ended_of.setdefault(user_id, []).append(shift)
     return ended_of
 
 
-def _covers(shift: Shift, recorded_at: datetime) -> bool:
+def _covers(shift: _Span | Shift, recorded_at: datetime) -> bool:
     """Whether `shift` was out when a position was recorded (a device clock may run a little ahead)."""
     if recorded_at < shift.started_at - MAX_CLOCK_SKEW:
         return False
@@ -166,8 +186,7 @@ def positions_record(*, reports: list[PositionIn]) -> list[PositionOut]:
         for row in [row for row in valid if reports[row.index].credentials in gone]:
             results[row.index] = PositionOut(client_id=row.client_id, error=_signed_out())
         valid = [row for row in valid if reports[row.index].credentials not in gone]
-    users_of_team = _teams_of({row.user_id for row in valid}) if valid else {}
-    shift_of = _shifts_of(users_of_team)
+    users_of_team, shift_of = _senders({row.user_id for row in valid}) if valid else ({}, {})
     ended_of: dict[int, list[Shift]] | None = None
     rows = []
     for row in valid:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from coordination import selectors, services
 from coordination.errors import Forbidden, Invalid
-from coordination.models import Event, LatestPosition, PositionReport, Shift
+from coordination.models import Event, LatestPosition, PositionReport, Role, Shift, Team
 from coordination.services import PositionIn, PositionOut
 
 
@@ -490,3 +490,33 @@ def test_a_deactivated_person_reports_no_positions(world, now):
     with pytest.raises(Forbidden):
         services.position_record(user=world.alice, client_id="p1", lat=58.1, lon=11.1, recorded_at=now)
     assert stored() == (0, 0, 0)
+
+
+def test_a_batch_costs_the_same_statements_for_one_team_or_twenty(world, now, django_assert_num_queries):
+    """Senders, their teams and shifts are read in one statement, whatever the batch holds (issue 16).
+
+    The statements: senders and shifts, then in the transaction (a savepoint here, inside the
+    test's) the shift lock, the insert, the latest positions, the seqs, the event-order lock, the
+    teams' positions, the event lock, the previous seq of the audience and the event.
+    """
+    municipality = world.municipality
+    teams = [world.harbour_team] + [
+        Team.objects.create(name=f"Lag {n}", organization=municipality, short=f"{n:02}") for n in range(19)
+    ]
+    senders = [world.alice]
+    for n, team in enumerate(teams[1:]):
+        senders.append(world.person(f"walker{n}", Role.FIELD, municipality, team=team))
+    for team, sender in zip(teams, senders, strict=True):
+        out_on_shift(team, sender)
+
+    def batch(people, tag):
+        return [
+            PositionIn(user_id=p.pk, client_id=f"{tag}{p.pk}", lat=58.27, lon=11.43, recorded_at=now) for p in people
+        ]
+
+    with django_assert_num_queries(12):
+        one = services.positions_record(reports=batch(senders[:1], "a"))
+    with django_assert_num_queries(12):
+        twenty = services.positions_record(reports=batch(senders, "b"))
+    assert all(r.seq for r in one + twenty)
+    assert len(Event.objects.latest("seq").data["teams"]) == 20
