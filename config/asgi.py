@@ -5,6 +5,7 @@ import os
 from django.core.asgi import get_asgi_application
 
 from config.accesslog import install as access_log_without_queries
+from config.collector import install as tune_collector
 from config.daphne_speed import install as daphne_speed
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -36,3 +37,6 @@ application = ProtocolTypeRouter(
 # here, on purpose, once the server's event loop runs; the once-per-deployment jobs run in
 # `manage.py worker`. coordination/jobs.py says what runs where.
 process_jobs_start()
+# What was built up to here lives as long as the process: it leaves the garbage collector's walks,
+# and the collector waits longer before it looks at new objects (config/collector.py says why).
+tune_collector()
